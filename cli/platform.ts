@@ -1,0 +1,178 @@
+import { mkdirSync } from 'node:fs';
+import { resolve, join } from 'node:path';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { createApi } from '../api/index.ts';
+import { createCloud, DEFAULT_BUILD_DELAY_MS, DEFAULT_COMPUTE_HOSTS, DEFAULT_REGION, DEFAULT_TOKEN_TTL_MS, type Cloud } from '../cloud/index.ts';
+import { createNotificationListener, DEFAULT_METERS_FILE, DEFAULT_NOTIFICATION_LISTENER_CONFIG, loadMeterDefinitions, MeterMapper } from '../collectors/index.ts';
+import {
+  AmqpBus,
+  DEFAULT_AMQP_PUBLISH_TIMEOUT_MS,
+  DEFAULT_KAFKA_PARTITIONS,
+  DEFAULT_KAFKA_REPLICATION_FACTOR,
+  InProcessBus,
+  InProcessStream,
+  KafkaStream,
+  TOPICS,
+  TelemetryRegistry,
+  createLogger,
+  openStateDatabase,
+  systemClock,
+  type Bus,
+  type Clock,
+  type CumulusConfig,
+  type Logger,
+  type Stream,
+} from '../core/index.ts';
+import { createSampleWriter, DEFAULT_MAX_BATCH_RECORDS, DEFAULT_SAMPLE_WRITER_GROUP } from '../pipeline/index.ts';
+import { ArchivePolicyResolver, BUILTIN_ARCHIVE_POLICIES, DEFAULT_ARCHIVE_POLICY_RULES, createDriver, migrate, type ClickHouseDriver } from '../storage/index.ts';
+import { persistentSecret } from './secrets.ts';
+
+export interface PlatformOptions {
+  clock?: Clock;
+  logger?: Logger;
+  /** Overrides of the control plane's simulated timings (tests shorten them). */
+  buildDelayMs?: number;
+  /** Where the notification listener's durable queue is (tests use their own, to stay isolated). */
+  notificationQueue?: string;
+  /** The pipeline's consumer group (tests use their own). */
+  pipelineGroupId?: string;
+}
+
+export interface Platform {
+  readonly url: string;
+  readonly adminPassword: string;
+  readonly adminPasswordGenerated: boolean;
+  readonly cloud: Cloud;
+  readonly store: ClickHouseDriver;
+  readonly bus: Bus;
+  readonly stream: Stream;
+  readonly telemetry: TelemetryRegistry;
+  readonly app: FastifyInstance;
+  /** Waits until everything published so far has reached the store (embedded transports only). */
+  drain(timeoutMs?: number): Promise<void>;
+  stop(): Promise<void>;
+}
+
+const DRAIN_POLL_MS = 20;
+
+/**
+ * The composition root: builds every stage from config and wires them through the core
+ * transports. `cumulus up` runs this in one process; each stage can also run alone.
+ */
+export async function startPlatform(config: CumulusConfig, options: PlatformOptions = {}): Promise<Platform> {
+  const clock = options.clock ?? systemClock;
+  const logger = options.logger ?? createLogger({ level: config.logLevel });
+  const dataDir = resolve(config.dataDir);
+  mkdirSync(dataDir, { recursive: true });
+  const admin = persistentSecret(dataDir, 'admin-password', config.adminPassword, 12);
+  const meteringSecret = persistentSecret(dataDir, 'metering-secret', config.meteringSecret, 32).value;
+  const telemetry = new TelemetryRegistry();
+  const started: Array<{ stop(): Promise<void> | void }> = [];
+
+  try {
+    const stateDb = openStateDatabase(join(dataDir, 'state.sqlite'));
+    started.push({ stop: () => void stateDb.close() });
+    const store = createDriver({ ...config.store, dataDir: join(dataDir, 'clickhouse') });
+    started.push({ stop: () => store.close() });
+    await migrate(store);
+
+    const bus: Bus =
+      config.bus.kind === 'amqp'
+        ? new AmqpBus({ url: config.bus.amqpUrl as string, durableExchanges: false, publishTimeoutMs: DEFAULT_AMQP_PUBLISH_TIMEOUT_MS }, logger.child({ component: 'bus' }))
+        : new InProcessBus(logger.child({ component: 'bus' }));
+    await bus.start();
+    started.push(bus);
+    const stream: Stream =
+      config.stream.kind === 'kafka'
+        ? new KafkaStream({ brokers: config.stream.brokers, clientId: config.stream.clientId, partitions: DEFAULT_KAFKA_PARTITIONS, replicationFactor: DEFAULT_KAFKA_REPLICATION_FACTOR }, logger.child({ component: 'stream' }))
+        : new InProcessStream(undefined, logger.child({ component: 'stream' }), () => clock.nowMs());
+    await stream.start();
+    started.push(stream);
+
+    const policies = new ArchivePolicyResolver(BUILTIN_ARCHIVE_POLICIES, DEFAULT_ARCHIVE_POLICY_RULES);
+    const groupId = options.pipelineGroupId ?? DEFAULT_SAMPLE_WRITER_GROUP;
+    const writer = createSampleWriter(
+      { groupId, maxBatchRecords: DEFAULT_MAX_BATCH_RECORDS, meteringSecret },
+      { stream, store, policies, clock, logger: logger.child({ component: 'pipeline' }), telemetry: telemetry.component('pipeline.samples') },
+    );
+    await writer.start();
+    started.push(writer);
+
+    const listenerConfig = { ...DEFAULT_NOTIFICATION_LISTENER_CONFIG, queue: options.notificationQueue ?? DEFAULT_NOTIFICATION_LISTENER_CONFIG.queue };
+    const listener = createNotificationListener(listenerConfig, {
+      bus,
+      stream,
+      mapper: new MeterMapper(loadMeterDefinitions(DEFAULT_METERS_FILE), meteringSecret),
+      clock,
+      logger: logger.child({ component: 'collector' }),
+      telemetry: telemetry.component('collector.notifications'),
+    });
+    await listener.start();
+    started.push(listener);
+
+    const url = `http://${config.host}:${config.port}`;
+    const cloud = createCloud(
+      { publicUrl: url, region: DEFAULT_REGION, adminPassword: admin.value, tokenTtlMs: DEFAULT_TOKEN_TTL_MS, buildDelayMs: options.buildDelayMs ?? DEFAULT_BUILD_DELAY_MS, computeHosts: DEFAULT_COMPUTE_HOSTS },
+      { db: stateDb, bus, clock, logger: logger.child({ component: 'cloud' }) },
+    );
+    await cloud.start();
+    started.push(cloud);
+
+    const app: FastifyInstance = Fastify({ loggerInstance: logger.child({ component: 'http' }) as FastifyBaseLogger, genReqId: () => `req-${crypto.randomUUID()}`, logController: new LogController({ disableRequestLogging: true }), bodyLimit: 16 * 1024 * 1024 });
+    // One access line per request, after the reply (fastify's own two lines are off).
+    app.addHook('onResponse', async (request, reply) => {
+      request.log.info({ method: request.method, url: request.url.split('?')[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
+    });
+    app.get('/healthz', async () => ({ status: 'ok' }));
+    cloud.register(app);
+    createApi({ store, tokens: cloud.tokens, policies, policyList: BUILTIN_ARCHIVE_POLICIES, rules: DEFAULT_ARCHIVE_POLICY_RULES, clock }).register(app);
+    const address = await app.listen({ host: config.host, port: config.port });
+    started.push({ stop: () => app.close() });
+    const boundUrl = config.port === 0 ? address : url;
+
+    const drain = async (timeoutMs = 30_000) => {
+      const deadline = Date.now() + timeoutMs;
+      await cloud.nova.stop();
+      for (;;) {
+        const busDepth = bus instanceof InProcessBus ? bus.depth(listenerConfig.queue) : 0;
+        const lag = stream instanceof InProcessStream ? stream.lag(groupId, TOPICS.samples) : 0;
+        if (busDepth === 0 && lag === 0) return;
+        if (Date.now() > deadline) throw new Error(`drain timed out: ${busDepth} message(s) on the bus, ${lag} record(s) behind on the stream`);
+        await new Promise((r) => setTimeout(r, DRAIN_POLL_MS));
+      }
+    };
+
+    let stopping: Promise<void> | null = null;
+    return {
+      url: boundUrl,
+      adminPassword: admin.value,
+      adminPasswordGenerated: admin.generated,
+      cloud,
+      store,
+      bus,
+      stream,
+      telemetry,
+      app,
+      drain,
+      stop() {
+        stopping ??= (async () => {
+          // 1. stop taking requests; 2. let builds finish and the embedded transports empty,
+          // so nothing accepted is left only in memory; 3. stop stages downstream-last.
+          await app.close();
+          await drain(10_000).catch((err: unknown) => logger.warn({ err }, 'shutting down with records still in flight'));
+          for (const component of started.reverse()) {
+            try {
+              await component.stop();
+            } catch (err) {
+              logger.warn({ err }, 'a component failed to stop cleanly');
+            }
+          }
+        })();
+        return stopping;
+      },
+    };
+  } catch (err) {
+    for (const component of started.reverse()) await Promise.resolve(component.stop()).catch(() => undefined);
+    throw err;
+  }
+}

@@ -1,0 +1,39 @@
+/**
+ * Time comes from an injected clock so the simulator can warp it and tests can pin it.
+ */
+export interface Clock {
+  /** Milliseconds since the epoch. */
+  nowMs(): number;
+  now(): Date;
+}
+
+export const systemClock: Clock = {
+  nowMs: () => Date.now(),
+  now: () => new Date(),
+};
+
+/** A clock that only moves when told to: for tests and the simulator's time warp. */
+export class ManualClock implements Clock {
+  private currentMs: number;
+
+  constructor(start: Date | number) {
+    this.currentMs = typeof start === 'number' ? start : start.getTime();
+  }
+
+  nowMs(): number {
+    return this.currentMs;
+  }
+
+  now(): Date {
+    return new Date(this.currentMs);
+  }
+
+  advance(ms: number): void {
+    if (ms < 0) throw new RangeError(`a clock only moves forward; got ${ms} ms`);
+    this.currentMs += ms;
+  }
+
+  set(to: Date | number): void {
+    this.currentMs = typeof to === 'number' ? to : to.getTime();
+  }
+}

@@ -1,0 +1,67 @@
+import { z } from 'zod';
+
+/** Defaults, named with their units. Stable config keys unless marked experimental. */
+export const DEFAULT_PORT = 8000;
+export const DEFAULT_HOST = '127.0.0.1';
+export const DEFAULT_DATA_DIR = './data';
+export const DEFAULT_LOG_LEVEL = 'info';
+export const DEFAULT_KAFKA_CLIENT_ID = 'cumulus';
+
+const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
+
+const url = (protocols: readonly string[]) =>
+  z.string().refine(
+    (value) => {
+      try {
+        return protocols.includes(new URL(value).protocol);
+      } catch {
+        return false;
+      }
+    },
+    { message: `must be a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}` },
+  );
+
+export const configSchema = z
+  .object({
+    /** HTTP port of the one API server (Keystone at /identity/v3, the rest under their prefixes). */
+    port: z.coerce.number().int().min(1).max(65535).default(DEFAULT_PORT),
+    host: z.string().min(1).default(DEFAULT_HOST),
+    /** chDB data, the control plane's state and generated secrets live here. */
+    dataDir: z.string().min(1).default(DEFAULT_DATA_DIR),
+    /** Password of `admin` in project `admin`; generated (and printed once) when unset. */
+    adminPassword: z.string().min(8, 'must be at least 8 characters').optional(),
+    logLevel: logLevel.default(DEFAULT_LOG_LEVEL),
+    /** HMAC key for sample signatures (Ceilometer's telemetry_secret); generated into dataDir when unset. */
+    meteringSecret: z.string().min(16, 'must be at least 16 characters').optional(),
+    bus: z
+      .object({
+        kind: z.enum(['memory', 'amqp']).default('memory'),
+        amqpUrl: url(['amqp:', 'amqps:']).optional(),
+      })
+      .default({ kind: 'memory' })
+      .refine((bus) => bus.kind !== 'amqp' || bus.amqpUrl !== undefined, {
+        message: 'bus.kind "amqp" needs bus.amqpUrl (env AMQP_URL)',
+      }),
+    stream: z
+      .object({
+        kind: z.enum(['memory', 'kafka']).default('memory'),
+        brokers: z.array(z.string().regex(/^[^:\s]+:\d+$/, 'must be host:port')).default([]),
+        clientId: z.string().min(1).default(DEFAULT_KAFKA_CLIENT_ID),
+      })
+      .default({ kind: 'memory', brokers: [], clientId: DEFAULT_KAFKA_CLIENT_ID })
+      .refine((stream) => stream.kind !== 'kafka' || stream.brokers.length > 0, {
+        message: 'stream.kind "kafka" needs stream.brokers (env KAFKA_BROKERS=host:port,...)',
+      }),
+    store: z
+      .object({
+        clickhouseUrl: url(['http:', 'https:']).optional(),
+        clickhouseUser: z.string().optional(),
+        clickhousePassword: z.string().optional(),
+        clickhouseDatabase: z.string().optional(),
+      })
+      .default({}),
+  })
+  .strict();
+
+export type CumulusConfig = z.infer<typeof configSchema>;
+export type ConfigInput = z.input<typeof configSchema>;

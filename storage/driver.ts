@@ -1,0 +1,32 @@
+/**
+ * The one contract every ClickHouse engine behind Cumulus meets: chDB in-process
+ * (embedded default) or a ClickHouse server over HTTP (`CLICKHOUSE_URL`). The SQL is the
+ * same for both; values only ever travel as bound `{name:Type}` parameters.
+ */
+export interface BoundQuery {
+  /** SQL text with `{name:Type}` placeholders; never a spliced value. */
+  readonly sql: string;
+  /** Values for the placeholders, by name. */
+  readonly params?: Readonly<Record<string, unknown>>;
+}
+
+export interface InsertOptions {
+  /**
+   * ClickHouse `insert_deduplication_token`: an insert retried with the same token
+   * (and the same rows) is dropped by the table, which is how replays stay exact.
+   */
+  readonly dedupToken?: string;
+}
+
+export interface ClickHouseDriver {
+  /** `chdb` (in-process) or `http` (@clickhouse/client). */
+  readonly kind: 'chdb' | 'http';
+  /** Runs a SELECT and returns its rows as objects (JSONEachRow). */
+  query<T = Record<string, unknown>>(q: BoundQuery): Promise<T[]>;
+  /** Runs a statement that returns nothing (DDL, ALTER, SET-less commands). */
+  command(q: BoundQuery): Promise<void>;
+  /** Inserts rows as JSONEachRow into `table` (a trusted identifier, never user input). */
+  insert(table: string, rows: readonly object[], options?: InsertOptions): Promise<void>;
+  /** Flushes and releases the engine; idempotent. */
+  close(): Promise<void>;
+}
