@@ -1,4 +1,5 @@
 import { mkdirSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { resolve, join } from 'node:path';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { createApi } from '../api/index.ts';
@@ -55,6 +56,17 @@ export interface Platform {
 
 const DRAIN_POLL_MS = 20;
 
+function freePort(host: string): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, host, () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolvePort(port));
+    });
+  });
+}
+
 /**
  * The composition root: builds every stage from config and wires them through the core
  * transports. `cumulus up` runs this in one process; each stage can also run alone.
@@ -110,7 +122,9 @@ export async function startPlatform(config: CumulusConfig, options: PlatformOpti
     await listener.start();
     started.push(listener);
 
-    const url = `http://${config.host}:${config.port}`;
+    // Port 0 means "any free port": pick it now, since catalog URLs are built from it.
+    const port = config.port === 0 ? await freePort(config.host) : config.port;
+    const url = `http://${config.host}:${port}`;
     const cloud = createCloud(
       { publicUrl: url, region: DEFAULT_REGION, adminPassword: admin.value, tokenTtlMs: DEFAULT_TOKEN_TTL_MS, buildDelayMs: options.buildDelayMs ?? DEFAULT_BUILD_DELAY_MS, computeHosts: DEFAULT_COMPUTE_HOSTS },
       { db: stateDb, bus, clock, logger: logger.child({ component: 'cloud' }) },
@@ -123,12 +137,24 @@ export async function startPlatform(config: CumulusConfig, options: PlatformOpti
     app.addHook('onResponse', async (request, reply) => {
       request.log.info({ method: request.method, url: request.url.split('?')[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
     });
+    // OpenStack clients send `Content-Type: application/json` on bodiless DELETEs too: an empty body is no body.
+    app.removeContentTypeParser('application/json');
+    app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
+      const text = String(body);
+      if (text.trim() === '') return done(null, undefined);
+      try {
+        done(null, JSON.parse(text));
+      } catch (err) {
+        const error = new Error(`The request body is not valid JSON: ${(err as Error).message}`) as Error & { statusCode: number };
+        error.statusCode = 400;
+        done(error, undefined);
+      }
+    });
     app.get('/healthz', async () => ({ status: 'ok' }));
     cloud.register(app);
     createApi({ store, tokens: cloud.tokens, policies, policyList: BUILTIN_ARCHIVE_POLICIES, rules: DEFAULT_ARCHIVE_POLICY_RULES, clock }).register(app);
-    const address = await app.listen({ host: config.host, port: config.port });
+    await app.listen({ host: config.host, port });
     started.push({ stop: () => app.close() });
-    const boundUrl = config.port === 0 ? address : url;
 
     const drain = async (timeoutMs = 30_000) => {
       const deadline = Date.now() + timeoutMs;
@@ -144,7 +170,7 @@ export async function startPlatform(config: CumulusConfig, options: PlatformOpti
 
     let stopping: Promise<void> | null = null;
     return {
-      url: boundUrl,
+      url,
       adminPassword: admin.value,
       adminPasswordGenerated: admin.generated,
       cloud,

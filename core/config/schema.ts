@@ -23,8 +23,8 @@ const url = (protocols: readonly string[]) =>
 
 export const configSchema = z
   .object({
-    /** HTTP port of the one API server (Keystone at /identity/v3, the rest under their prefixes). */
-    port: z.coerce.number().int().min(1).max(65535).default(DEFAULT_PORT),
+    /** HTTP port of the one API server (Keystone at /identity/v3, the rest under their prefixes); 0 picks a free one. */
+    port: z.coerce.number().int().min(0).max(65535).default(DEFAULT_PORT),
     host: z.string().min(1).default(DEFAULT_HOST),
     /** chDB data, the control plane's state and generated secrets live here. */
     dataDir: z.string().min(1).default(DEFAULT_DATA_DIR),

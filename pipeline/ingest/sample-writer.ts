@@ -137,8 +137,9 @@ export function createSampleWriter(config: SampleWriterConfig, deps: SampleWrite
         }
       } else {
         chunk = remaining.slice(0, config.maxBatchRecords);
-        // Record the cut before writing anything it covers.
-        await deps.store.insert('ingest_plans', [{ consumer: config.groupId, topic: batch.topic, partition: batch.partition, first_offset: firstOffset, last_offset: (chunk[chunk.length - 1] as ConsumedRecord).offset, planned_at: chTime(deps.clock.now().toISOString()) }]);
+        // Record the cut before writing anything it covers. Wall-clock time on purpose: the
+        // plans' TTL runs on the server's clock, whatever time the simulator warps data to.
+        await deps.store.insert('ingest_plans', [{ consumer: config.groupId, topic: batch.topic, partition: batch.partition, first_offset: firstOffset, last_offset: (chunk[chunk.length - 1] as ConsumedRecord).offset, planned_at: chTime(new Date().toISOString()) }]);
       }
       await write(batch.topic, batch.partition, chunk);
       remaining = remaining.slice(chunk.length);
