@@ -1,0 +1,28 @@
+import { reachable } from '../test/support/services.ts';
+import { benchSlice } from './slice.ts';
+import { printTable, writeResults, type BenchRow } from './report.ts';
+
+/**
+ * `npm run bench`: every benchmark, sized for this 2-core machine. Each prints a table
+ * and the rows go to bench/results/latest.json ({suite, name, value, unit, peer, peer_value}).
+ * BENCH_NOTIFICATIONS scales the slice benchmark (default 20,000 notifications = 60,000 samples).
+ */
+async function main(): Promise<void> {
+  const notifications = Number(process.env.BENCH_NOTIFICATIONS ?? 20_000);
+  const rows: BenchRow[] = [];
+  process.stderr.write(`slice benchmark: ${notifications} notifications, ${notifications * 3} samples\n`);
+  rows.push(await benchSlice('embedded', notifications, {}));
+  const brokers = process.env.KAFKA_BROKERS ?? '127.0.0.1:9092';
+  if (await reachable(brokers.split(',')[0] as string)) {
+    rows.push(await benchSlice('kafka', notifications, { KAFKA_BROKERS: brokers }));
+  } else {
+    process.stderr.write(`Kafka is not reachable at ${brokers}: the Kafka-path benchmark did not run (bash scripts/kafka.sh start)\n`);
+  }
+  printTable(rows);
+  writeResults(rows);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});
