@@ -38,7 +38,7 @@ function tokenBody(token: IssuedToken, publicUrl: string, region: string, withCa
 export function registerKeystoneRoutes(app: FastifyInstance, keystone: KeystoneService, settings: { publicUrl: string; region: string }): void {
   const base = settings.publicUrl.replace(/\/+$/, '');
   const sendError = (reply: FastifyReply, err: unknown) => {
-    const status = err instanceof CumulusError ? err.httpStatus : 500;
+    const status = err instanceof CumulusError ? err.httpStatus : ((err as { statusCode?: number }).statusCode ?? 500);
     const message = err instanceof Error ? err.message : 'An unexpected error prevented the server from fulfilling your request.';
     return reply.code(status).send(keystoneErrorBody(status, status === 500 ? 'An unexpected error prevented the server from fulfilling your request.' : message));
   };

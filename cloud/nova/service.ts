@@ -253,7 +253,13 @@ export class NovaService {
     this.pending.add(run);
   }
 
+  /** True while the server is still being built: a delete during BUILD ends the build silently. */
+  private stillBuilding(id: string): boolean {
+    return this.db.prepare("SELECT 1 FROM servers WHERE id = ? AND deleted = 0 AND vm_state = 'building'").get(id) !== undefined;
+  }
+
   private async build(id: string, flavor: Flavor, availabilityZone: string | null, context: RequestContext): Promise<void> {
+    if (!this.stillBuilding(id)) return;
     const host = this.schedule(flavor, availabilityZone);
     if (!host) {
       const message = 'No valid host was found. There are not enough hosts available.';
@@ -265,6 +271,7 @@ export class NovaService {
     }
     let server = this.update(id, { host: host.name, availability_zone: host.availability_zone, task_state: 'spawning' });
     await this.emit(server, flavor, 'compute.instance.create.start', context);
+    if (!this.stillBuilding(id)) return;
     server = this.update(id, { vm_state: 'active', task_state: null, power_state: POWER_STATE.RUNNING, launched_at: this.clock.now().toISOString() });
     await this.emit(server, flavor, 'compute.instance.create.end', context, 'INFO', { message: 'Success', fixed_ips: [] });
   }

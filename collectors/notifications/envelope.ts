@@ -73,6 +73,9 @@ export function openEnvelope(body: Buffer): Notification {
 export function normaliseTimestamp(value: string): string | null {
   const match = /^(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2}:\d{2})(\.\d{1,6})?(Z|[+-]\d{2}:?\d{2})?$/.exec(value.trim());
   if (!match) return null;
+  // The shape alone lets 2026-13-02 or 25:61 through: the fields must name a real instant.
+  const check = new Date(`${match[1]}T${match[2]}Z`);
+  if (Number.isNaN(check.getTime()) || check.toISOString().slice(0, 19) !== `${match[1]}T${match[2]}`) return null;
   const zone = !match[4] || match[4] === 'Z' || match[4] === '+00:00' || match[4] === '+0000' ? '+00:00' : match[4];
   if (zone !== '+00:00') {
     const parsed = new Date(value);

@@ -27,11 +27,16 @@ class QueuePump {
     this.loop = this.run();
   }
 
+  /** Called on every publish: wakes the pump when it waits for a first message or for a full batch. */
   notify(): void {
-    this.wake?.();
+    if (!this.running || this.queue.messages.length >= this.wakeAt) this.wake?.();
   }
 
-  private async waitForMessages(ms: number): Promise<void> {
+  /** Queue length that ends the current wait early. */
+  private wakeAt = 1;
+
+  private async waitForMessages(ms: number, wakeAt: number): Promise<void> {
+    this.wakeAt = wakeAt;
     await new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, ms);
       this.wake = () => {
@@ -45,10 +50,12 @@ class QueuePump {
   private async run(): Promise<void> {
     while (this.running) {
       if (this.queue.messages.length === 0) {
-        await this.waitForMessages(1000);
+        await this.waitForMessages(1000, 1);
         continue;
       }
-      if (this.queue.messages.length < this.subscription.batchSize) await this.waitForMessages(this.subscription.batchWaitMs);
+      // Like the AMQP bus: a partial batch waits batchWaitMs from now, cut short only by a full batch.
+      if (this.queue.messages.length < this.subscription.batchSize) await this.waitForMessages(this.subscription.batchWaitMs, this.subscription.batchSize);
+      if (!this.running) break;
       const batch = this.queue.messages.slice(0, this.subscription.batchSize);
       if (batch.length === 0) continue;
       try {
@@ -66,7 +73,7 @@ class QueuePump {
 
   async stop(): Promise<void> {
     this.running = false;
-    this.notify();
+    this.wake?.();
     await this.loop;
   }
 }

@@ -126,6 +126,8 @@ export class InProcessStream implements Stream {
           } catch (err) {
             this.logger.warn({ err, topic, partition: index }, 'stream consumer rejected a batch; retrying');
             await this.wait(DEFAULT_IN_PROCESS_RETRY_DELAY_MS);
+            // Retry at once after the backoff rather than after an idle wait too.
+            delivered = true;
           }
         }
       }
