@@ -1,4 +1,4 @@
-import { Kafka, Partitioners, logLevel as kafkaLogLevel, type Admin, type Consumer, type Producer, type LogEntry } from 'kafkajs';
+import { Kafka, Partitioners, logLevel as kafkaLogLevel, type Admin, type Producer, type LogEntry } from 'kafkajs';
 import { TransportError, errorMessage } from '../errors.ts';
 import { silentLogger, type Logger } from '../logger.ts';
 import type { ConsumedRecord, Stream, StreamConsumer, StreamConsumerHandle, StreamRecord, StreamSubscription } from './types.ts';
@@ -9,12 +9,41 @@ export interface KafkaStreamConfig {
   /** Partitions of a topic Cumulus creates; the unit of parallelism of a consumer group. */
   partitions: number;
   replicationFactor: number;
+  /**
+   * How many times kafkajs retries a failed request, connecting included, backing off
+   * from 200 ms to 5 s. Default DEFAULT_KAFKA_CLIENT_RETRIES: start() against a broker
+   * that is down gives up after about 30 s; a smaller count fails faster.
+   */
+  retries?: number;
+  /**
+   * How long stop() and a handle's close() wait for a consume() in flight to settle (and
+   * its offsets to be committed) before they give up on it: nothing is committed for it,
+   * so the group's next member gets its records again. Default DEFAULT_KAFKA_STOP_GRACE_MS.
+   */
+  stopGraceMs?: number;
 }
 
 export const DEFAULT_KAFKA_PARTITIONS = 3;
 export const DEFAULT_KAFKA_REPLICATION_FACTOR = 1;
 export const DEFAULT_KAFKA_RETRY_DELAY_MS = 250;
 export const MAX_KAFKA_RETRY_DELAY_MS = 5000;
+export const DEFAULT_KAFKA_CLIENT_RETRIES = 10;
+export const DEFAULT_KAFKA_STOP_GRACE_MS = 5_000;
+
+/** One subscription's kafkajs consumer and the signals its close() gives eachBatch. */
+interface ActiveConsumer {
+  /** Settles when close() starts: a rejected batch stops backing off and retrying. */
+  closing: Promise<void>;
+  /** Settles when close() gave up waiting: a consume() in flight is abandoned. */
+  abandoned: Promise<void>;
+  close(): Promise<void>;
+}
+
+function signal(): { promise: Promise<void>; fire: () => void } {
+  let fire: () => void = () => undefined;
+  const promise = new Promise<void>((resolve) => (fire = resolve));
+  return { promise, fire };
+}
 
 function toLogger(logger: Logger) {
   return () =>
@@ -37,7 +66,7 @@ export class KafkaStream implements Stream {
   private readonly kafka: Kafka;
   private producer: Producer | null = null;
   private admin: Admin | null = null;
-  private readonly consumers = new Set<Consumer>();
+  private readonly consumers = new Set<ActiveConsumer>();
   private readonly knownTopics = new Set<string>();
 
   constructor(
@@ -49,7 +78,7 @@ export class KafkaStream implements Stream {
       brokers: [...config.brokers],
       logLevel: kafkaLogLevel.WARN,
       logCreator: toLogger(logger),
-      retry: { initialRetryTime: 200, retries: 10, maxRetryTime: 5000 },
+      retry: { initialRetryTime: 200, retries: config.retries ?? DEFAULT_KAFKA_CLIENT_RETRIES, maxRetryTime: 5000 },
     });
   }
 
@@ -104,13 +133,41 @@ export class KafkaStream implements Stream {
   async subscribe(subscription: StreamSubscription, consumer: StreamConsumer): Promise<StreamConsumerHandle> {
     await this.ensureTopics(subscription.topics);
     const kafkaConsumer = this.kafka.consumer({ groupId: subscription.groupId, allowAutoTopicCreation: false, maxWaitTimeInMs: 250, sessionTimeout: 30_000, heartbeatInterval: 3000 });
-    await kafkaConsumer.connect();
-    for (const topic of subscription.topics) await kafkaConsumer.subscribe({ topic, fromBeginning: subscription.fromBeginning });
-    this.consumers.add(kafkaConsumer);
+    const closing = signal();
+    const abandoned = signal();
+    let closed: Promise<void> | null = null;
+    const active: ActiveConsumer = {
+      closing: closing.promise,
+      abandoned: abandoned.promise,
+      // FIX (close()/stop() hanging on a stuck consumer): kafkajs' disconnect() waits for
+      // eachBatch to return, so a consume() that never settles (a wedged store) made it
+      // wait forever. It gets stopGraceMs; then the batch is abandoned uncommitted, the
+      // member leaves the group cleanly, and the next member re-reads from the last commit.
+      close: () =>
+        (closed ??= (async () => {
+          closing.fire();
+          const disconnecting = kafkaConsumer.disconnect();
+          disconnecting.catch(() => undefined);
+          let timer: NodeJS.Timeout | undefined;
+          await Promise.race([disconnecting.catch(() => undefined), new Promise((resolve) => (timer = setTimeout(resolve, this.config.stopGraceMs ?? DEFAULT_KAFKA_STOP_GRACE_MS)))]);
+          clearTimeout(timer);
+          abandoned.fire();
+          await disconnecting;
+        })()),
+    };
+    try {
+      await kafkaConsumer.connect();
+      for (const topic of subscription.topics) await kafkaConsumer.subscribe({ topic, fromBeginning: subscription.fromBeginning });
+    } catch (err) {
+      // FIX: a subscribe() that failed must not leave its consumer connected.
+      await kafkaConsumer.disconnect().catch(() => undefined);
+      throw err;
+    }
+    this.consumers.add(active);
     await kafkaConsumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
-      eachBatch: async ({ batch, heartbeat, isRunning, isStale, resolveOffset }) => {
+      eachBatch: async ({ batch, heartbeat, isRunning, isStale, resolveOffset, commitOffsetsIfNecessary }) => {
         const all: ConsumedRecord[] = batch.messages.map((m) => ({
           key: m.key ? m.key.toString('utf8') : null,
           value: m.value ?? Buffer.alloc(0),
@@ -124,36 +181,57 @@ export class KafkaStream implements Stream {
           for (;;) {
             if (!isRunning() || isStale()) return;
             try {
-              await consumer.consume({ topic: batch.topic, partition: batch.partition, records });
+              const consumed = consumer.consume({ topic: batch.topic, partition: batch.partition, records });
+              // Abandoned by close()/stop(): return uncommitted; a late settlement is ignored.
+              const outcome = await Promise.race([consumed.then(() => 'accepted' as const), active.abandoned.then(() => 'abandoned' as const)]);
+              if (outcome === 'abandoned') {
+                consumed.catch(() => undefined);
+                return;
+              }
               break;
             } catch (err) {
               this.logger.warn({ err: errorMessage(err), topic: batch.topic, partition: batch.partition }, 'stream consumer rejected a batch; retrying');
-              await new Promise((resolve) => setTimeout(resolve, delayMs));
+              // A close() cuts the backoff short: nothing of this batch is committed anyway.
+              let timer: NodeJS.Timeout | undefined;
+              await Promise.race([new Promise((resolve) => (timer = setTimeout(resolve, delayMs))), active.closing]);
+              clearTimeout(timer);
               delayMs = Math.min(delayMs * 2, MAX_KAFKA_RETRY_DELAY_MS);
+              if (!isRunning()) return;
               await heartbeat();
             }
           }
           const last = records[records.length - 1] as ConsumedRecord;
           // 1. the consumer accepted the records; 2. only then commit the offset after them.
           resolveOffset(last.offset);
-          await kafkaConsumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: (BigInt(last.offset) + 1n).toString() }]);
+          const next = (BigInt(last.offset) + 1n).toString();
+          if (isRunning()) {
+            await kafkaConsumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: next }]);
+          } else {
+            // FIX (a batch finished during close()/stop() was never committed): kafkajs'
+            // consumer.commitOffsets() silently does nothing once the consumer is stopping,
+            // so every graceful stop redelivered its last batch. eachBatch's own commit goes
+            // to the group directly; the member has not left yet (kafkajs leaves only after
+            // eachBatch returned).
+            await commitOffsetsIfNecessary({ topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: next }] }] });
+            return;
+          }
           await heartbeat();
         }
       },
     });
     return {
       close: async () => {
-        if (!this.consumers.delete(kafkaConsumer)) return;
-        await kafkaConsumer.disconnect();
+        if (!this.consumers.delete(active)) return;
+        await active.close();
       },
     };
   }
 
   async stop(): Promise<void> {
-    for (const consumer of [...this.consumers]) {
-      this.consumers.delete(consumer);
-      await consumer.disconnect().catch(() => undefined);
-    }
+    const consumers = [...this.consumers];
+    this.consumers.clear();
+    // In parallel: each may wait up to stopGraceMs for a consume() in flight.
+    await Promise.all(consumers.map((active) => active.close().catch(() => undefined)));
     const producer = this.producer;
     const admin = this.admin;
     this.producer = null;
