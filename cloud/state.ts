@@ -37,4 +37,12 @@ export const CLOUD_MIGRATIONS: readonly string[] = [
     deleted INTEGER NOT NULL DEFAULT 0);
   CREATE INDEX servers_project ON servers (project_id, deleted);
   `,
+  `
+  ALTER TABLE servers ADD COLUMN old_flavor_id TEXT;
+  ALTER TABLE servers ADD COLUMN key_name TEXT;
+  CREATE TABLE keypairs (
+    user_id TEXT NOT NULL, name TEXT NOT NULL, type TEXT NOT NULL, public_key TEXT NOT NULL,
+    fingerprint TEXT NOT NULL, created_at TEXT NOT NULL, PRIMARY KEY (user_id, name));
+  CREATE TABLE quotas (project_id TEXT NOT NULL, resource TEXT NOT NULL, hard_limit INTEGER NOT NULL, PRIMARY KEY (project_id, resource));
+  `,
 ];

@@ -4,6 +4,7 @@ import { CumulusError } from '../../core/index.ts';
 import { badRequest, forbidden, novaErrorBody } from '../errors.ts';
 import type { KeystoneService } from '../keystone/service.ts';
 import { contextFromRequest } from '../request-context.ts';
+import { registerNovaExtensionRoutes } from './extension-routes.ts';
 import { MAX_MICROVERSION, MIN_MICROVERSION, atLeast, negotiate, type Microversion } from './microversion.ts';
 import { serverStatus, type Flavor, type NovaService, type Server } from './service.ts';
 
@@ -57,7 +58,7 @@ export function registerNovaRoutes(app: FastifyInstance, nova: NovaService, keys
       progress: serverStatus(s) === 'ACTIVE' ? 100 : 0,
       'OS-EXT-AZ:availability_zone': s.availability_zone ?? '',
       config_drive: '',
-      key_name: null,
+      key_name: s.key_name,
       'OS-SRV-USG:launched_at': s.launched_at ? s.launched_at.replace('Z', '') : null,
       'OS-SRV-USG:terminated_at': s.terminated_at ? s.terminated_at.replace('Z', '') : null,
       'OS-EXT-SRV-ATTR:host': s.host,
@@ -176,6 +177,7 @@ export function registerNovaRoutes(app: FastifyInstance, nova: NovaService, keys
             await nova.deleteServer((request.params as { id: string }).id, ctx(request));
             return reply.code(204).send();
           });
+          registerNovaExtensionRoutes(v21, { nova, ctx: (request) => ctx(request), mv: (request) => mv(request), nowMs: () => nova.nowMs(), base });
         },
         { prefix: '/v2.1' },
       );

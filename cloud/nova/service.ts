@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Clock, Logger, StateDatabase } from '../../core/index.ts';
 import { badRequest, conflict, notFound } from '../errors.ts';
+import { Keypairs } from './keypairs.ts';
+import { Quotas } from './quotas.ts';
 import type { Notifier, RequestContext } from '../notifier.ts';
 
 export interface Flavor {
@@ -37,6 +39,9 @@ export interface Server {
   launched_at: string | null;
   terminated_at: string | null;
   deleted_at: string | null;
+  /** The flavor before a resize, until it is confirmed or reverted. */
+  old_flavor_id: string | null;
+  key_name: string | null;
 }
 
 /** Python's str() of an aware UTC datetime, as nova's legacy payloads carry times: `2026-01-01 10:00:00.123000+00:00`. */
@@ -55,9 +60,13 @@ export function serverStatus(server: Pick<Server, 'vm_state' | 'task_state'>): s
     case 'building':
       return 'BUILD';
     case 'active':
-      return server.task_state === 'deleting' ? 'ACTIVE' : 'ACTIVE';
+      if (server.task_state?.startsWith('resize_')) return 'RESIZE';
+      if (server.task_state === 'rebooting' || server.task_state === 'reboot_started') return 'REBOOT';
+      return 'ACTIVE';
     case 'stopped':
-      return 'SHUTOFF';
+      return server.task_state?.startsWith('resize_') ? 'RESIZE' : 'SHUTOFF';
+    case 'resized':
+      return 'VERIFY_RESIZE';
     case 'error':
       return 'ERROR';
     case 'deleted':
@@ -88,6 +97,18 @@ const toFlavor = (row: FlavorRow): Flavor => ({ ...row, is_public: row.is_public
  */
 export class NovaService {
   private readonly pending = new Set<Promise<void>>();
+  readonly quotas: Quotas;
+  readonly keypairs: Keypairs;
+
+  /** The control plane's clock (the simulator warps it). */
+  nowMs(): number {
+    return this.clock.nowMs();
+  }
+
+  /** For the read-only views (hypervisors, usage) that query the same tables. */
+  get database(): StateDatabase {
+    return this.db;
+  }
 
   constructor(
     private readonly db: StateDatabase,
@@ -96,7 +117,44 @@ export class NovaService {
     private readonly logger: Logger,
     private readonly buildDelayMs: number,
     private readonly projectName: (projectId: string) => string | null,
-  ) {}
+  ) {
+    this.quotas = new Quotas(db);
+    this.keypairs = new Keypairs(db, clock);
+  }
+
+  setExtraSpecs(flavorId: string, specs: Record<string, string>): Record<string, string> {
+    const flavor = this.getFlavor(flavorId);
+    const merged = { ...flavor.extra_specs, ...Object.fromEntries(Object.entries(specs).map(([k, v]) => [k, String(v)])) };
+    this.db.prepare('UPDATE flavors SET extra_specs = ? WHERE id = ?').run(JSON.stringify(merged), flavorId);
+    return merged;
+  }
+
+  deleteExtraSpec(flavorId: string, key: string): void {
+    const flavor = this.getFlavor(flavorId);
+    if (!(key in flavor.extra_specs)) throw notFound(`Flavor ${flavorId} has no extra specs with key ${key}.`);
+    const { [key]: _removed, ...rest } = flavor.extra_specs;
+    this.db.prepare('UPDATE flavors SET extra_specs = ? WHERE id = ?').run(JSON.stringify(rest), flavorId);
+  }
+
+  /**
+   * The periodic usage audit (`compute.instance.exists`) nova-compute emits for every
+   * instance that existed during the audit period; Ceilometer and billing read it.
+   */
+  async emitExists(beginning: Date, ending: Date): Promise<number> {
+    const rows = this.db
+      .prepare("SELECT * FROM servers WHERE created_at < ? AND (terminated_at IS NULL OR terminated_at >= ?) AND vm_state NOT IN ('building', 'error')")
+      .all(ending.toISOString(), beginning.toISOString()) as ServerRow[];
+    const system: RequestContext = { requestId: `req-${randomUUID()}`, userId: null, userName: null, projectId: null, projectName: null, domainId: null, roles: [], isAdmin: true, remoteAddress: null };
+    for (const row of rows) {
+      const server = toServer(row);
+      await this.emit(server, this.flavorOf(server), 'compute.instance.exists', { ...system, userId: server.user_id, projectId: server.project_id }, 'INFO', {
+        audit_period_beginning: pythonUtc(beginning.toISOString()).replace('+00:00', ''),
+        audit_period_ending: pythonUtc(ending.toISOString()).replace('+00:00', ''),
+        bandwidth: {},
+      });
+    }
+    return rows.length;
+  }
 
   seedHosts(hosts: ReadonlyArray<{ name: string; availabilityZone: string; vcpus: number; memoryMb: number; diskGb: number }>): void {
     const insert = this.db.prepare('INSERT OR IGNORE INTO compute_hosts (name, availability_zone, vcpus, memory_mb, disk_gb) VALUES (?, ?, ?, ?, ?)');
@@ -142,16 +200,16 @@ export class NovaService {
   }
 
   /** Picks the host with the most free RAM that fits the flavor (RAM, vCPU at 16:1, disk); null when none fits. */
-  private schedule(flavor: Flavor, availabilityZone: string | null): { name: string; availability_zone: string } | null {
+  schedule(flavor: Flavor, availabilityZone: string | null, excludeServer?: string): { name: string; availability_zone: string } | null {
     const hosts = this.db
       .prepare(
         `SELECT h.name, h.availability_zone, h.vcpus, h.memory_mb, h.disk_gb,
            COALESCE(SUM(f.vcpus), 0) AS used_vcpus, COALESCE(SUM(f.ram_mb), 0) AS used_ram, COALESCE(SUM(f.disk_gb + f.ephemeral_gb), 0) AS used_disk
-         FROM compute_hosts h LEFT JOIN servers s ON s.host = h.name AND s.deleted = 0 LEFT JOIN flavors f ON f.id = s.flavor_id
+         FROM compute_hosts h LEFT JOIN servers s ON s.host = h.name AND s.deleted = 0 AND s.id IS NOT ? LEFT JOIN flavors f ON f.id = s.flavor_id
          WHERE h.state = 'up' AND h.status = 'enabled' AND (? IS NULL OR h.availability_zone = ?)
          GROUP BY h.name ORDER BY (h.memory_mb - used_ram) DESC, h.name`,
       )
-      .all(availabilityZone, availabilityZone) as Array<{ name: string; availability_zone: string; vcpus: number; memory_mb: number; disk_gb: number; used_vcpus: number; used_ram: number; used_disk: number }>;
+      .all(excludeServer ?? null, availabilityZone, availabilityZone) as Array<{ name: string; availability_zone: string; vcpus: number; memory_mb: number; disk_gb: number; used_vcpus: number; used_ram: number; used_disk: number }>;
     return (
       hosts.find((h) => h.memory_mb - h.used_ram >= flavor.ram_mb && h.vcpus * 16 - h.used_vcpus >= flavor.vcpus && h.disk_gb - h.used_disk >= flavor.disk_gb + flavor.ephemeral_gb) ?? null
     );
@@ -197,7 +255,7 @@ export class NovaService {
     };
   }
 
-  private async emit(server: Server, flavor: Flavor, eventType: string, context: RequestContext, priority: 'INFO' | 'ERROR' = 'INFO', extra: Record<string, unknown> = {}): Promise<void> {
+  async emit(server: Server, flavor: Flavor, eventType: string, context: RequestContext, priority: 'INFO' | 'ERROR' = 'INFO', extra: Record<string, unknown> = {}): Promise<void> {
     await this.notifier.notify({
       exchange: 'nova',
       publisherId: `compute.${server.host ?? 'scheduler'}`,
@@ -208,7 +266,7 @@ export class NovaService {
     });
   }
 
-  private update(id: string, fields: Partial<Record<keyof ServerRow | 'deleted', string | number | null>>): Server {
+  update(id: string, fields: Partial<Record<keyof ServerRow | 'deleted', string | number | null>>): Server {
     const now = this.clock.now().toISOString();
     const entries = Object.entries({ ...fields, updated_at: now });
     this.db.prepare(`UPDATE servers SET ${entries.map(([k]) => `${k} = ?`).join(', ')} WHERE id = ?`).run(...entries.map(([, v]) => v), id);
@@ -231,6 +289,7 @@ export class NovaService {
         throw badRequest(`Flavor ${input.flavorRef} could not be found.`);
       }
     })();
+    this.quotas.check(context.projectId, { instances: 1, cores: flavor.vcpus, ram: flavor.ram_mb });
     const now = this.clock.now().toISOString();
     const id = randomUUID();
     const reservationId = `r-${randomUUID().slice(0, 8)}`;
@@ -245,7 +304,7 @@ export class NovaService {
     return server;
   }
 
-  private later(step: () => Promise<void>): void {
+  later(step: () => Promise<void>): void {
     const run = new Promise<void>((resolve) => setTimeout(resolve, this.buildDelayMs))
       .then(step)
       .catch((err: unknown) => this.logger.error({ err }, 'nova: a background step failed'))
