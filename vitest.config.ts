@@ -11,6 +11,8 @@ export default defineConfig({
     maxWorkers: 2,
     testTimeout: 30_000,
     hookTimeout: 60_000,
+    // The JSON report lets .ci/run print the plain "N passed, N failed" closing line.
+    reporters: ['default', ['json', { outputFile: '.cache/vitest-results.json' }]],
     projects: [
       {
         extends: true,
