@@ -11,6 +11,10 @@ export interface CloudConfig {
   buildDelayMs: number;
   /** Compute hosts the scheduler places servers on. */
   computeHosts: readonly ComputeHostSpec[];
+  /** Experimental: directory for the services' oslo.log files (<dataDir>/logs); no logs when unset. */
+  logDirectory?: string;
+  /** Experimental: host name of the controller processes (nova-api, conductor, scheduler) in the logs. */
+  controllerHost?: string;
 }
 
 export interface ComputeHostSpec {

@@ -5,9 +5,24 @@ import type { CloudConfig } from './config.ts';
 import { KeystoneService } from './keystone/service.ts';
 import { registerKeystoneRoutes } from './keystone/routes.ts';
 import { Notifier } from './notifier.ts';
+import { hostUuid } from './nova/hypervisors.ts';
 import { NovaService } from './nova/service.ts';
 import { registerNovaRoutes } from './nova/routes.ts';
 import { CLOUD_MIGRATIONS } from './state.ts';
+import { registerAuditMiddleware, type AuditObserver } from './audit/index.ts';
+import { createGlance, type GlanceService } from './glance/index.ts';
+import { createPlacement, type PlacementService } from './placement/index.ts';
+import type { CloudServiceDeps, CloudServiceModule } from './service-module.ts';
+import { createServiceLogWriter, registerAccessLog } from './logs/index.ts';
+
+/** APIs behind the CADF audit filter and with an access log. */
+const OBSERVED_APIS: readonly AuditObserver[] = [
+  { prefix: '/compute', service: 'compute', name: 'nova', exchange: 'nova' },
+  { prefix: '/image', service: 'image', name: 'glance', exchange: 'glance' },
+  { prefix: '/placement', service: 'placement', name: 'placement', exchange: 'placement' },
+];
+const NOVA_VERSION = '27.1.0';
+const NOVA_CONTROLLER_PROCESSES = ['nova-api', 'nova-conductor', 'nova-scheduler'] as const;
 
 export * from './config.ts';
 export type { RequestContext } from './notifier.ts';
@@ -28,6 +43,8 @@ export interface Cloud extends Lifecycle {
   /** For the CLI and tests: identity administration without HTTP. */
   readonly keystone: KeystoneService;
   readonly nova: NovaService;
+  readonly glance: GlanceService;
+  readonly placement: PlacementService;
 }
 
 /**
@@ -38,21 +55,54 @@ export function createCloud(config: CloudConfig, deps: CloudDeps): Cloud {
   migrateState(deps.db, 'cloud', CLOUD_MIGRATIONS);
   const notifier = new Notifier(deps.bus, deps.clock);
   const keystone = new KeystoneService(deps.db, deps.clock, config.tokenTtlMs);
-  const nova = new NovaService(deps.db, notifier, deps.clock, deps.logger.child({ service: 'nova' }), config.buildDelayMs, (id) => keystone.projectName(id));
+  const serviceDeps = (name: string): CloudServiceDeps => ({ db: deps.db, notifier, keystone, clock: deps.clock, logger: deps.logger.child({ service: name }), publicUrl: config.publicUrl, region: config.region });
+  const placement = createPlacement(serviceDeps('placement'));
+  const glance = createGlance(serviceDeps('glance'));
+  const nova = new NovaService(deps.db, notifier, deps.clock, deps.logger.child({ service: 'nova' }), config.buildDelayMs, (id) => keystone.projectName(id), {
+    candidateHosts: (resources) => placement.service.allocationCandidates(resources).allocationRequests.map((r) => placement.service.getProvider(r.anchorRootUuid).name),
+    claim: (consumer, host, resources, projectId, userId) => placement.service.allocate(consumer, hostUuid(host), resources, projectId, userId),
+    release: (consumer) => void placement.service.deallocate(consumer),
+  });
+  // Every service besides Keystone and Nova, in start order (stopped in reverse).
+  const modules: CloudServiceModule[] = [placement, glance];
+  const controllerHost = config.controllerHost ?? 'controller';
+  const serviceLogs = config.logDirectory
+    ? createServiceLogWriter({ directory: config.logDirectory, apiHost: controllerHost }, { clock: deps.clock, logger: deps.logger.child({ component: 'cloud.logs' }) })
+    : null;
   return {
     tokens: keystone,
     keystone,
     nova,
+    glance: glance.service,
+    placement: placement.service,
     async start() {
       keystone.bootstrap(config.adminPassword);
       nova.seedHosts(config.computeHosts);
+      // nova-compute's resource tracker: one provider per host, with its inventory, keyed by the host's UUID.
+      for (const h of config.computeHosts) placement.service.ensureComputeNode({ name: h.name, uuid: hostUuid(h.name), vcpus: h.vcpus, memoryMb: h.memoryMb, diskGb: h.diskGb, aggregate: h.availabilityZone });
+      for (const module of modules) await module.start?.();
+      if (serviceLogs) {
+        await serviceLogs.start();
+        for (const p of NOVA_CONTROLLER_PROCESSES) serviceLogs.serviceStarted(serviceLogs.config.apiHost, p, NOVA_VERSION);
+        for (const h of config.computeHosts) serviceLogs.serviceStarted(h.name, 'nova-compute', NOVA_VERSION);
+      }
     },
     register(app) {
-      registerKeystoneRoutes(app, keystone, config);
+      // First, so the hooks see every request under a prefix (401s and 404s included).
+      registerAuditMiddleware(app, { notifier, keystone, clock: deps.clock, publicUrl: config.publicUrl, observers: OBSERVED_APIS, logger: deps.logger.child({ component: 'cloud.audit' }) });
+      if (serviceLogs) registerAccessLog(app, serviceLogs, OBSERVED_APIS.map(({ prefix, name }) => ({ prefix, name })));
+      registerKeystoneRoutes(app, keystone, config, { notifier, clock: deps.clock, publisherId: `identity.${controllerHost}`, logger: deps.logger.child({ component: 'cloud.keystone' }) });
       registerNovaRoutes(app, nova, keystone, config);
+      for (const module of modules) module.register(app);
     },
     async stop() {
       await nova.stop();
+      for (const module of [...modules].reverse()) await module.stop?.();
+      if (serviceLogs) {
+        for (const h of config.computeHosts) serviceLogs.serviceStopped(h.name, 'nova-compute');
+        for (const p of NOVA_CONTROLLER_PROCESSES) serviceLogs.serviceStopped(serviceLogs.config.apiHost, p);
+        await serviceLogs.stop();
+      }
     },
   };
 }

@@ -7,6 +7,8 @@ import { deriveId } from '../../core/index.ts';
 export const CATALOG_SERVICES: ReadonlyArray<{ type: string; name: string; path: string }> = [
   { type: 'identity', name: 'keystone', path: '/identity' },
   { type: 'compute', name: 'nova', path: '/compute/v2.1' },
+  { type: 'image', name: 'glance', path: '/image' },
+  { type: 'placement', name: 'placement', path: '/placement' },
   { type: 'metric', name: 'gnocchi', path: '/metric' },
 ];
 

@@ -3,6 +3,8 @@ import { CumulusError } from '../../core/index.ts';
 import { forbidden, keystoneErrorBody } from '../errors.ts';
 import { contextFromRequest } from '../request-context.ts';
 import { buildCatalog } from './catalog.ts';
+import { auditRequestInfo, emitIdentityAuthenticate, emitProjectCreated, emitUserCreated, namedUser, type IdentityNotifyOptions } from '../audit/index.ts';
+import type { Notifier } from '../notifier.ts';
 import type { AuthRequest, IssuedToken, KeystoneService } from './service.ts';
 
 const API_VERSION = 'v3.14';
@@ -35,7 +37,12 @@ function tokenBody(token: IssuedToken, publicUrl: string, region: string, withCa
 }
 
 /** Keystone v3 under /identity: version discovery, tokens, projects, users, roles. */
-export function registerKeystoneRoutes(app: FastifyInstance, keystone: KeystoneService, settings: { publicUrl: string; region: string }): void {
+export function registerKeystoneRoutes(
+  app: FastifyInstance,
+  keystone: KeystoneService,
+  settings: { publicUrl: string; region: string },
+  audit?: IdentityNotifyOptions & { notifier: Notifier },
+): void {
   const base = settings.publicUrl.replace(/\/+$/, '');
   const sendError = (reply: FastifyReply, err: unknown) => {
     const status = err instanceof CumulusError ? err.httpStatus : ((err as { statusCode?: number }).statusCode ?? 500);
@@ -56,7 +63,21 @@ export function registerKeystoneRoutes(app: FastifyInstance, keystone: KeystoneS
         const body = request.body as { auth?: AuthRequest } | undefined;
         if (!body?.auth) return sendError(reply, new CumulusError('CUMULUS_CLOUD_BAD_REQUEST', "Expecting to find auth in request body, the server could not comply with the request since it is either malformed or otherwise incorrect.", { httpStatus: 400 }));
         const nocatalog = (request.query as Record<string, string>).nocatalog !== undefined;
-        const token = keystone.authenticate(body.auth);
+        // Keystone audits password authentications (CADF identity.authenticate), success and failure.
+        const named = namedUser(body.auth);
+        let token: IssuedToken;
+        try {
+          token = keystone.authenticate(body.auth);
+        } catch (err) {
+          if (audit && named && err instanceof CumulusError && err.httpStatus === 401) {
+            const user = keystone.resolveUser(body.auth.identity.password?.user ?? {});
+            const base = { outcome: 'failure' as const, request: auditRequestInfo(request) };
+            // Keystone refuses a disabled user before it audits.
+            if (user?.enabled !== false) await emitIdentityAuthenticate(audit.notifier, user ? { ...base, user: { id: user.id, name: user.name } } : { ...base, user: null, named }, audit);
+          }
+          throw err;
+        }
+        if (audit && named) await emitIdentityAuthenticate(audit.notifier, { outcome: 'success', user: { id: token.userId, name: token.userName }, request: auditRequestInfo(request) }, audit);
         reply.header('X-Subject-Token', token.id);
         return reply.code(201).send(tokenBody(token, base, settings.region, !nocatalog));
       });
@@ -99,6 +120,7 @@ export function registerKeystoneRoutes(app: FastifyInstance, keystone: KeystoneS
         const input = (request.body as { project?: { name?: string; domain_id?: string; description?: string } } | undefined)?.project;
         if (!input?.name) throw new CumulusError('CUMULUS_CLOUD_BAD_REQUEST', "Invalid input for field 'project': 'name' is a required property.", { httpStatus: 400 });
         const project = keystone.createProject({ name: input.name, domainId: input.domain_id, description: input.description });
+        if (audit) await emitProjectCreated(audit.notifier, project.id, { ...audit, request: auditRequestInfo(request) });
         return reply.code(201).send({ project: { ...project, description: input.description ?? '', enabled: true, is_domain: false, parent_id: project.domain_id, tags: [], links: { self: `${base}/identity/v3/projects/${project.id}` } } });
       });
 
@@ -107,6 +129,7 @@ export function registerKeystoneRoutes(app: FastifyInstance, keystone: KeystoneS
         const input = (request.body as { user?: { name?: string; password?: string; domain_id?: string; default_project_id?: string; email?: string } } | undefined)?.user;
         if (!input?.name || !input.password) throw new CumulusError('CUMULUS_CLOUD_BAD_REQUEST', "Invalid input for field 'user': 'name' and 'password' are required.", { httpStatus: 400 });
         const user = keystone.createUser({ name: input.name, password: input.password, domainId: input.domain_id, defaultProjectId: input.default_project_id, email: input.email });
+        if (audit) await emitUserCreated(audit.notifier, user.id, { ...audit, request: auditRequestInfo(request) });
         return reply.code(201).send({ user: { ...user, enabled: true, default_project_id: input.default_project_id ?? null, password_expires_at: null, options: {}, links: { self: `${base}/identity/v3/users/${user.id}` } } });
       });
 

@@ -116,6 +116,12 @@ export class KeystoneService implements TokenVerifier {
     return (this.db.prepare('SELECT name FROM projects WHERE id = ?').get(projectId) as { name: string } | undefined)?.name ?? null;
   }
 
+  /** The user an auth request names (by id, or by name in a domain), for auditing a refused login. */
+  resolveUser(ref: { id?: string; name?: string; domain?: { id?: string; name?: string } }): (Named & { enabled: boolean }) | undefined {
+    const row = this.findUser(ref);
+    return row ? { id: row.id, name: row.name, enabled: row.enabled === 1 } : undefined;
+  }
+
   private domainOf(ref: { id?: string; name?: string } | undefined): Named | undefined {
     if (!ref) return undefined;
     return (ref.id !== undefined

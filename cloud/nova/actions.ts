@@ -89,6 +89,7 @@ export class ServerActions {
         await this.nova.emit(failed, old, 'compute.instance.resize.error', context, 'ERROR', { message: 'No valid host was found. There are not enough hosts available.' });
         return;
       }
+      this.nova.claim(server, host.name, target);
       await this.nova.emit(preparing, old, 'compute.instance.resize.prep.end', context, 'INFO', { new_instance_type: target.name, new_instance_type_id: target.id });
       const migrating = this.nova.update(server.id, { task_state: 'resize_migrating' });
       await this.nova.emit(migrating, old, 'compute.instance.resize.start', context);
@@ -111,6 +112,7 @@ export class ServerActions {
   private async revertResize(server: Server, context: RequestContext): Promise<void> {
     if (server.vm_state !== 'resized' || !server.old_flavor_id) throw wrongState(server, 'revertResize');
     const oldFlavor = this.nova.getFlavor(server.old_flavor_id);
+    if (server.host) this.nova.claim(server, server.host, oldFlavor);
     await this.nova.emit(server, this.nova.flavorOf(server), 'compute.instance.resize.revert.start', context);
     const reverted = this.nova.update(server.id, { vm_state: 'active', task_state: null, flavor_id: oldFlavor.id, old_flavor_id: null });
     await this.nova.emit(reverted, oldFlavor, 'compute.instance.resize.revert.end', context);

@@ -51,6 +51,24 @@ export function pythonUtc(iso: string | null): string {
   return `${date.toISOString().slice(0, 19).replace('T', ' ')}.${String(date.getUTCMilliseconds()).padStart(3, '0')}000+00:00`;
 }
 
+/**
+ * What Nova's scheduler asks Placement (cloud/placement, wired in by the composition):
+ * which hosts can take the resources, and the claim of them for an instance.
+ */
+export interface ComputePlacement {
+  /** Host names that can take these amounts now. */
+  candidateHosts(resources: Readonly<Record<string, number>>): string[];
+  /** Claims the resources on the host for the instance, replacing what it held; throws when they no longer fit. */
+  claim(consumerId: string, host: string, resources: Readonly<Record<string, number>>, projectId: string, userId: string): void;
+  release(consumerId: string): void;
+}
+
+export const flavorResources = (flavor: Pick<Flavor, 'vcpus' | 'ram_mb' | 'disk_gb' | 'ephemeral_gb' | 'swap_mb'>): Record<string, number> => ({
+  VCPU: flavor.vcpus,
+  MEMORY_MB: flavor.ram_mb,
+  DISK_GB: flavor.disk_gb + flavor.ephemeral_gb + Math.ceil(flavor.swap_mb / 1024),
+});
+
 /** Nova's power states (nova/compute/power_state.py). */
 export const POWER_STATE = { NOSTATE: 0, RUNNING: 1, SHUTDOWN: 4 } as const;
 
@@ -117,6 +135,7 @@ export class NovaService {
     private readonly logger: Logger,
     private readonly buildDelayMs: number,
     private readonly projectName: (projectId: string) => string | null,
+    private readonly placement: ComputePlacement | null = null,
   ) {
     this.quotas = new Quotas(db);
     this.keypairs = new Keypairs(db, clock);
@@ -210,6 +229,11 @@ export class NovaService {
          GROUP BY h.name ORDER BY (h.memory_mb - used_ram) DESC, h.name`,
       )
       .all(excludeServer ?? null, availabilityZone, availabilityZone) as Array<{ name: string; availability_zone: string; vcpus: number; memory_mb: number; disk_gb: number; used_vcpus: number; used_ram: number; used_disk: number }>;
+    if (this.placement) {
+      // Placement decides what fits (allocation ratios, reservations); Nova weighs by free RAM.
+      const candidates = new Set(this.placement.candidateHosts(flavorResources(flavor)));
+      return hosts.find((h) => candidates.has(h.name)) ?? null;
+    }
     return (
       hosts.find((h) => h.memory_mb - h.used_ram >= flavor.ram_mb && h.vcpus * 16 - h.used_vcpus >= flavor.vcpus && h.disk_gb - h.used_disk >= flavor.disk_gb + flavor.ephemeral_gb) ?? null
     );
@@ -328,6 +352,8 @@ export class NovaService {
       await this.emit(server, flavor, 'compute.instance.create.error', context, 'ERROR', { message, code: 500 });
       return;
     }
+    const building = this.getServer(id, null);
+    this.placement?.claim(id, host.name, flavorResources(flavor), building.project_id, building.user_id);
     let server = this.update(id, { host: host.name, availability_zone: host.availability_zone, task_state: 'spawning' });
     await this.emit(server, flavor, 'compute.instance.create.start', context);
     if (!this.stillBuilding(id)) return;
@@ -342,7 +368,13 @@ export class NovaService {
     await this.emit(server, toFlavor(flavor), 'compute.instance.delete.start', context);
     const now = this.clock.now().toISOString();
     const deleted = this.update(id, { vm_state: 'deleted', task_state: null, power_state: POWER_STATE.NOSTATE, terminated_at: now, deleted_at: now, deleted: 1 });
+    this.placement?.release(id);
     await this.emit(deleted, toFlavor(flavor), 'compute.instance.delete.end', context);
+  }
+
+  /** Claims a flavor's resources for a server on a host (resize, revert); a no-op without Placement. */
+  claim(server: Server, host: string, flavor: Flavor): void {
+    this.placement?.claim(server.id, host, flavorResources(flavor), server.project_id, server.user_id);
   }
 
   /** Flavor of a server even when the flavor was deleted since (servers keep theirs). */
