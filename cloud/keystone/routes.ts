@@ -111,7 +111,7 @@ export function registerKeystoneRoutes(
 
       identity.get('/v3/projects', async (request) => {
         requireAdmin(request);
-        const projects = keystone.listProjects().map((p) => ({ ...p, is_domain: false, parent_id: p.domain_id, tags: [], links: { self: `${base}/identity/v3/projects/${p.id}` } }));
+        const projects = byNameFilter(keystone.listProjects(), request.query).map(projectView);
         return { projects, links: { self: `${base}/identity/v3/projects`, previous: null, next: null } };
       });
 
@@ -131,6 +131,65 @@ export function registerKeystoneRoutes(
         const user = keystone.createUser({ name: input.name, password: input.password, domainId: input.domain_id, defaultProjectId: input.default_project_id, email: input.email });
         if (audit) await emitUserCreated(audit.notifier, user.id, { ...audit, request: auditRequestInfo(request) });
         return reply.code(201).send({ user: { ...user, enabled: true, default_project_id: input.default_project_id ?? null, password_expires_at: null, options: {}, links: { self: `${base}/identity/v3/users/${user.id}` } } });
+      });
+
+      const link = (kind: string, id: string) => ({ self: `${base}/identity/v3/${kind}/${id}` });
+      const listLinks = (kind: string) => ({ self: `${base}/identity/v3/${kind}`, previous: null, next: null });
+      const byNameFilter = <T extends { name: string }>(items: T[], query: unknown) => {
+        const name = (query as Record<string, string | undefined>).name;
+        return name === undefined ? items : items.filter((item) => item.name === name);
+      };
+      const projectView = (p: ReturnType<KeystoneService['listProjects']>[number]) => ({ ...p, is_domain: false, parent_id: p.domain_id, tags: [], options: {}, links: link('projects', p.id) });
+      const notFoundError = (kind: string, id: string) => new CumulusError('CUMULUS_CLOUD_NOT_FOUND', `Could not find ${kind}: ${id}.`, { httpStatus: 404 });
+
+      identity.get('/v3/projects/:id', async (request) => {
+        const context = contextFromRequest(keystone, request);
+        const { id } = request.params as { id: string };
+        const project = keystone.listProjects().find((p) => p.id === id);
+        // A member may read their own project; anything else is admin-only, and hidden.
+        if (!project || (!context.isAdmin && context.projectId !== id)) throw notFoundError('project', id);
+        return { project: projectView(project) };
+      });
+
+      identity.get('/v3/users', async (request) => {
+        requireAdmin(request);
+        return { users: byNameFilter(keystone.listUsers(), request.query).map((u) => ({ ...u, password_expires_at: null, options: {}, links: link('users', u.id) })), links: listLinks('users') };
+      });
+      identity.get('/v3/users/:id', async (request) => {
+        const context = contextFromRequest(keystone, request);
+        const { id } = request.params as { id: string };
+        const user = keystone.listUsers().find((u) => u.id === id);
+        if (!user || (!context.isAdmin && context.userId !== id)) throw notFoundError('user', id);
+        return { user: { ...user, password_expires_at: null, options: {}, links: link('users', user.id) } };
+      });
+      identity.get('/v3/domains', async (request) => {
+        contextFromRequest(keystone, request);
+        return { domains: byNameFilter(keystone.listDomains(), request.query).map((d) => ({ ...d, tags: [], options: {}, links: link('domains', d.id) })), links: listLinks('domains') };
+      });
+      identity.get('/v3/domains/:id', async (request) => {
+        contextFromRequest(keystone, request);
+        const { id } = request.params as { id: string };
+        const domain = keystone.listDomains().find((d) => d.id === id);
+        if (!domain) throw notFoundError('domain', id);
+        return { domain: { ...domain, tags: [], options: {}, links: link('domains', domain.id) } };
+      });
+      identity.get('/v3/role_assignments', async (request) => {
+        const context = contextFromRequest(keystone, request);
+        const query = request.query as Record<string, string | undefined>;
+        const filter = { userId: query['user.id'], projectId: query['scope.project.id'] };
+        if (!context.isAdmin && filter.userId !== context.userId) throw forbidden('You are not authorized to perform the requested action: identity:list_role_assignments.');
+        const names = query.include_names !== undefined;
+        const users = names ? new Map(keystone.listUsers().map((u) => [u.id, u])) : null;
+        const projects = names ? new Map(keystone.listProjects().map((p) => [p.id, p])) : null;
+        return {
+          role_assignments: keystone.roleAssignments(filter).map((a) => ({
+            role: { id: a.roleId, ...(names ? { name: a.roleName } : {}) },
+            user: { id: a.userId, ...(names ? { name: users?.get(a.userId)?.name, domain: { id: users?.get(a.userId)?.domain_id } } : {}) },
+            scope: { project: { id: a.projectId, ...(names ? { name: projects?.get(a.projectId)?.name, domain: { id: projects?.get(a.projectId)?.domain_id } } : {}) } },
+            links: { assignment: `${base}/identity/v3/projects/${a.projectId}/users/${a.userId}/roles/${a.roleId}` },
+          })),
+          links: listLinks('role_assignments'),
+        };
       });
 
       identity.get('/v3/roles', async (request) => {

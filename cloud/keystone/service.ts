@@ -108,6 +108,24 @@ export class KeystoneService implements TokenVerifier {
     return (this.db.prepare('SELECT id, name, domain_id, description, enabled FROM projects ORDER BY name').all() as Array<Named & { domain_id: string; description: string; enabled: number }>).map((p) => ({ ...p, enabled: p.enabled === 1 }));
   }
 
+  listUsers(): Array<Named & { domain_id: string; enabled: boolean; default_project_id: string | null; email: string | null }> {
+    return (this.db.prepare('SELECT id, name, domain_id, enabled, default_project_id, email FROM users ORDER BY name').all() as Array<Named & { domain_id: string; enabled: number; default_project_id: string | null; email: string | null }>).map((u) => ({ ...u, enabled: u.enabled === 1 }));
+  }
+
+  listDomains(): Array<Named & { description: string; enabled: boolean }> {
+    return (this.db.prepare('SELECT id, name, description, enabled FROM domains ORDER BY name').all() as Array<Named & { description: string; enabled: number }>).map((d) => ({ ...d, enabled: d.enabled === 1 }));
+  }
+
+  /** Project role assignments, optionally for one user or project (GET /v3/role_assignments). */
+  roleAssignments(filter: { userId?: string; projectId?: string }): Array<{ userId: string; projectId: string; roleId: string; roleName: string }> {
+    return this.db
+      .prepare(
+        `SELECT a.user_id AS userId, a.project_id AS projectId, r.id AS roleId, r.name AS roleName FROM role_assignments a JOIN roles r ON r.id = a.role_id
+         WHERE a.project_id IS NOT NULL AND (? IS NULL OR a.user_id = ?) AND (? IS NULL OR a.project_id = ?) ORDER BY a.project_id, a.user_id, r.name`,
+      )
+      .all(filter.userId ?? null, filter.userId ?? null, filter.projectId ?? null, filter.projectId ?? null) as Array<{ userId: string; projectId: string; roleId: string; roleName: string }>;
+  }
+
   listRoles(): Named[] {
     return this.db.prepare('SELECT id, name FROM roles ORDER BY name').all() as Named[];
   }

@@ -15,6 +15,9 @@ interface Helpers {
   base: string;
 }
 
+/** A management address per host, stable across restarts (the host's row number). */
+const hostIp = (hv: Hypervisor) => `10.0.0.${10 + hv.id}`;
+
 const requireAdmin = (context: RequestContext, rule: string) => {
   if (!context.isAdmin) throw forbidden(`Policy doesn't allow ${rule} to be performed.`);
 };
@@ -72,10 +75,10 @@ export function registerNovaExtensionRoutes(v21: FastifyInstance, h: Helpers): v
     const summary = { id, hypervisor_hostname: hv.hypervisor_hostname, state: hv.state, status: hv.status };
     if (!detailed) return summary;
     const service = { host: hv.host, id: atLeast(v, 53) ? hv.uuid : hv.id, disabled_reason: null };
-    if (atLeast(v, 88)) return { ...summary, host_ip: '192.168.0.1', hypervisor_type: 'QEMU', hypervisor_version: 8002000, service };
+    if (atLeast(v, 88)) return { ...summary, host_ip: hostIp(hv), hypervisor_type: 'QEMU', hypervisor_version: 8002000, service };
     return {
       ...summary,
-      host_ip: '192.168.0.1',
+      host_ip: hostIp(hv),
       hypervisor_type: 'QEMU',
       hypervisor_version: 8002000,
       vcpus: hv.vcpus,
