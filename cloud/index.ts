@@ -12,6 +12,9 @@ import { CLOUD_MIGRATIONS } from './state.ts';
 import { registerAuditMiddleware, type AuditObserver } from './audit/index.ts';
 import { createGlance, type GlanceService } from './glance/index.ts';
 import { createPlacement, type PlacementService } from './placement/index.ts';
+import { createNeutron, type NeutronService } from './neutron/index.ts';
+import { badRequest } from './errors.ts';
+import type { ComputeNetworking, ServerAddress } from './nova/service.ts';
 import type { CloudServiceDeps, CloudServiceModule } from './service-module.ts';
 import { createServiceLogWriter, registerAccessLog } from './logs/index.ts';
 
@@ -20,6 +23,7 @@ const OBSERVED_APIS: readonly AuditObserver[] = [
   { prefix: '/compute', service: 'compute', name: 'nova', exchange: 'nova' },
   { prefix: '/image', service: 'image', name: 'glance', exchange: 'glance' },
   { prefix: '/placement', service: 'placement', name: 'placement', exchange: 'placement' },
+  { prefix: '/network', service: 'network', name: 'neutron', exchange: 'neutron' },
 ];
 const NOVA_VERSION = '27.1.0';
 const NOVA_CONTROLLER_PROCESSES = ['nova-api', 'nova-conductor', 'nova-scheduler'] as const;
@@ -45,6 +49,46 @@ export interface Cloud extends Lifecycle {
   readonly nova: NovaService;
   readonly glance: GlanceService;
   readonly placement: PlacementService;
+  readonly neutron: NeutronService;
+}
+
+/** Nova's view of Neutron: ports for servers, and their addresses. */
+function novaNetworking(neutron: NeutronService): ComputeNetworking {
+  return {
+    checkNetwork(networkId, projectId) {
+      try {
+        neutron.findNetwork(networkId, projectId);
+      } catch {
+        throw badRequest(`Network ${networkId} could not be found.`);
+      }
+    },
+    defaultNetwork(projectId) {
+      try {
+        return neutron.findNetwork('private', projectId).id;
+      } catch {
+        return null;
+      }
+    },
+    async plug(serverId, projectId, host, networkIds, context) {
+      for (const networkId of networkIds) await neutron.createPort({ networkId, projectId, deviceId: serverId, deviceOwner: 'compute:nova', hostId: host, context });
+    },
+    async unplug(serverId, context) {
+      await neutron.deletePortsOfDevice(serverId, context);
+    },
+    addresses(serverId) {
+      const result: Record<string, ServerAddress[]> = {};
+      const floating = neutron.floatingIpsOfDevice(serverId);
+      for (const port of neutron.portsOfDevice(serverId)) {
+        const network = neutron.findNetwork(port.network_id, null).name;
+        const list = (result[network] ??= []);
+        for (const ip of port.fixed_ips) {
+          list.push({ version: ip.ip_address.includes(':') ? 6 : 4, addr: ip.ip_address, type: 'fixed', mac: port.mac_address });
+          for (const f of floating.filter((fip) => fip.port_id === port.id && fip.fixed_ip_address === ip.ip_address)) list.push({ version: 4, addr: f.floating_ip_address, type: 'floating', mac: port.mac_address });
+        }
+      }
+      return result;
+    },
+  };
 }
 
 /**
@@ -55,17 +99,18 @@ export function createCloud(config: CloudConfig, deps: CloudDeps): Cloud {
   migrateState(deps.db, 'cloud', CLOUD_MIGRATIONS);
   const notifier = new Notifier(deps.bus, deps.clock);
   const keystone = new KeystoneService(deps.db, deps.clock, config.tokenTtlMs);
+  const controllerHost = config.controllerHost ?? 'controller';
   const serviceDeps = (name: string): CloudServiceDeps => ({ db: deps.db, notifier, keystone, clock: deps.clock, logger: deps.logger.child({ service: name }), publicUrl: config.publicUrl, region: config.region });
   const placement = createPlacement(serviceDeps('placement'));
   const glance = createGlance(serviceDeps('glance'));
+  const neutron = createNeutron(serviceDeps('neutron'), { host: controllerHost });
   const nova = new NovaService(deps.db, notifier, deps.clock, deps.logger.child({ service: 'nova' }), config.buildDelayMs, (id) => keystone.projectName(id), {
     candidateHosts: (resources) => placement.service.allocationCandidates(resources).allocationRequests.map((r) => placement.service.getProvider(r.anchorRootUuid).name),
     claim: (consumer, host, resources, projectId, userId) => placement.service.allocate(consumer, hostUuid(host), resources, projectId, userId),
     release: (consumer) => void placement.service.deallocate(consumer),
-  });
+  }, novaNetworking(neutron.service));
   // Every service besides Keystone and Nova, in start order (stopped in reverse).
-  const modules: CloudServiceModule[] = [placement, glance];
-  const controllerHost = config.controllerHost ?? 'controller';
+  const modules: CloudServiceModule[] = [placement, glance, neutron];
   const serviceLogs = config.logDirectory
     ? createServiceLogWriter({ directory: config.logDirectory, apiHost: controllerHost }, { clock: deps.clock, logger: deps.logger.child({ component: 'cloud.logs' }) })
     : null;
@@ -75,6 +120,7 @@ export function createCloud(config: CloudConfig, deps: CloudDeps): Cloud {
     nova,
     glance: glance.service,
     placement: placement.service,
+    neutron: neutron.service,
     async start() {
       keystone.bootstrap(config.adminPassword);
       nova.seedHosts(config.computeHosts);

@@ -13,7 +13,7 @@ if (!available && !IN_CI) process.stderr.write(`[skip] ${OPENSTACK_CLI} is not i
 type Row = Record<string, unknown>;
 
 /** The real python3-openstackclient from Debian driving `cumulus up`'s control plane. */
-describe.runIf(available || IN_CI)('the real openstack CLI against the embedded control plane', () => {
+describe.runIf(available || IN_CI)('the real openstack CLI against the embedded control plane', { timeout: 120_000 }, () => {
   const dir = mkdtempSync(join(tmpdir(), 'cumulus-cli-'));
   let platform: Platform;
   let creds: CliCredentials;
@@ -81,6 +81,34 @@ describe.runIf(available || IN_CI)('the real openstack CLI against the embedded 
     expect(await os<Row[]>('server', 'list')).toEqual([]);
     await openstack(creds, ['image', 'delete', 'rhel-9'], { json: false });
     expect(await os<Row[]>('image', 'list')).toEqual([]);
+  });
+
+  it('creates networks and floating IPs, and attaches a server to a network', async () => {
+    await os('network', 'create', 'app-net');
+    await os('subnet', 'create', '--network', 'app-net', '--subnet-range', '192.168.50.0/24', 'app-subnet');
+    const networks = await os<Row[]>('network', 'list');
+    expect(networks.map((n) => n.Name)).toEqual(expect.arrayContaining(['app-net', 'public', 'private']));
+
+    const server = await os('server', 'create', '--flavor', 'm1.tiny', '--image', 'cirros-net', '--network', 'app-net', '--wait', 'net-1').catch(async () => {
+      const file = join(dir, 'cirros-net.img');
+      writeFileSync(file, Buffer.alloc(1024, 1));
+      await os('image', 'create', '--file', file, '--disk-format', 'raw', 'cirros-net');
+      return os('server', 'create', '--flavor', 'm1.tiny', '--image', 'cirros-net', '--network', 'app-net', '--wait', 'net-1');
+    });
+    expect(server.status).toBe('ACTIVE');
+    expect(JSON.stringify(server.addresses)).toMatch(/app-net.*192\.168\.50\.\d+/);
+    const ports = await os<Row[]>('port', 'list', '--server', 'net-1');
+    expect(ports).toHaveLength(1);
+
+    const fip = await os('floating', 'ip', 'create', 'public');
+    expect(String(fip.floating_ip_address)).toMatch(/^172\.24\.4\.\d+$/);
+    const listed = await os<Row[]>('floating', 'ip', 'list');
+    expect(listed.map((f) => f['Floating IP Address'])).toContain(fip.floating_ip_address);
+    await openstack(creds, ['floating', 'ip', 'delete', String(fip.floating_ip_address)], { json: false });
+    expect(await os<Row[]>('floating', 'ip', 'list')).toEqual([]);
+
+    await openstack(creds, ['server', 'delete', '--wait', 'net-1'], { json: false });
+    expect(await os<Row[]>('port', 'list', '--network', 'app-net', '--device-owner', 'compute:nova')).toEqual([]);
   });
 
   it('reports hypervisors, their statistics and usage', async () => {

@@ -9,6 +9,7 @@ export const CATALOG_SERVICES: ReadonlyArray<{ type: string; name: string; path:
   { type: 'compute', name: 'nova', path: '/compute/v2.1' },
   { type: 'image', name: 'glance', path: '/image' },
   { type: 'placement', name: 'placement', path: '/placement' },
+  { type: 'network', name: 'neutron', path: '/network' },
   { type: 'metric', name: 'gnocchi', path: '/metric' },
 ];
 

@@ -8,6 +8,18 @@ import { registerNovaExtensionRoutes } from './extension-routes.ts';
 import { MAX_MICROVERSION, MIN_MICROVERSION, atLeast, negotiate, type Microversion } from './microversion.ts';
 import { serverStatus, type Flavor, type NovaService, type Server } from './service.ts';
 
+/** Nova's `networks`: "auto", "none", or a list of `{uuid}` / `{port}` (ports are not modelled: refused). */
+function requestedNetworks(value: unknown): string[] | 'auto' | 'none' | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (value === 'auto' || value === 'none') return value;
+  if (!Array.isArray(value)) throw badRequest(`Invalid input for field/attribute networks. Value: ${JSON.stringify(value)}. It must be "auto", "none" or a list of {"uuid": ...}`);
+  return value.map((entry: unknown) => {
+    const uuid = (entry as { uuid?: unknown } | null)?.uuid;
+    if (typeof uuid !== 'string' || uuid === '') throw badRequest(`Invalid input for field/attribute networks: each entry needs a network "uuid"; got ${JSON.stringify(entry)}`);
+    return uuid;
+  });
+}
+
 const isoSeconds = (iso: string | null) => (iso ? `${iso.slice(0, 19)}Z` : null);
 
 /** Nova v2.1 under /compute: versions, flavors, servers. */
@@ -50,7 +62,9 @@ export function registerNovaRoutes(app: FastifyInstance, nova: NovaService, keys
         : { id: flavor.id, links: [{ rel: 'bookmark', href: `${base}/flavors/${flavor.id}` }] },
       created: isoSeconds(s.created_at),
       updated: isoSeconds(s.updated_at),
-      addresses: {},
+      addresses: Object.fromEntries(
+        Object.entries(nova.addressesOf(s.id)).map(([network, list]) => [network, list.map((a) => ({ version: a.version, addr: a.addr, 'OS-EXT-IPS:type': a.type, 'OS-EXT-IPS-MAC:mac_addr': a.mac }))]),
+      ),
       accessIPv4: '',
       accessIPv6: '',
       links: link('servers', s.id),
@@ -168,6 +182,8 @@ export function registerNovaRoutes(app: FastifyInstance, nova: NovaService, keys
                 imageRef: typeof input.imageRef === 'string' ? input.imageRef : '',
                 availabilityZone: typeof input.availability_zone === 'string' ? input.availability_zone : null,
                 metadata: (input.metadata as Record<string, string> | undefined) ?? {},
+                networks: requestedNetworks(input.networks),
+                keyName: typeof input.key_name === 'string' ? input.key_name : null,
               },
               ctx(request),
             );

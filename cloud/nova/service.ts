@@ -63,6 +63,26 @@ export interface ComputePlacement {
   release(consumerId: string): void;
 }
 
+/** A server's address as Nova shows it under `addresses[network name]`. */
+export interface ServerAddress {
+  version: 4 | 6;
+  addr: string;
+  type: 'fixed' | 'floating';
+  mac: string;
+}
+
+/** What Nova asks Neutron (cloud/neutron, wired in by the composition): the server's ports. */
+export interface ComputeNetworking {
+  /** Resolves a requested network (id) for the project; throws a 400-worthy error when unknown. */
+  checkNetwork(networkId: string, projectId: string): void;
+  /** The network a server gets when none is requested (a single usable one), or null. */
+  defaultNetwork(projectId: string): string | null;
+  /** Creates the server's port on each network. */
+  plug(serverId: string, projectId: string, host: string, networkIds: readonly string[], context: RequestContext): Promise<void>;
+  unplug(serverId: string, context: RequestContext): Promise<void>;
+  addresses(serverId: string): Record<string, ServerAddress[]>;
+}
+
 export const flavorResources = (flavor: Pick<Flavor, 'vcpus' | 'ram_mb' | 'disk_gb' | 'ephemeral_gb' | 'swap_mb'>): Record<string, number> => ({
   VCPU: flavor.vcpus,
   MEMORY_MB: flavor.ram_mb,
@@ -136,6 +156,7 @@ export class NovaService {
     private readonly buildDelayMs: number,
     private readonly projectName: (projectId: string) => string | null,
     private readonly placement: ComputePlacement | null = null,
+    private readonly networking: ComputeNetworking | null = null,
   ) {
     this.quotas = new Quotas(db);
     this.keypairs = new Keypairs(db, clock);
@@ -302,7 +323,10 @@ export class NovaService {
    * scheduled onto a host and ACTIVE after the spawn delay, or ERROR with a fault when
    * no host fits. Each step emits what nova-compute emits.
    */
-  async createServer(input: { name: string; flavorRef: string; imageRef: string; availabilityZone?: string | null; metadata?: Record<string, string> }, context: RequestContext): Promise<Server> {
+  async createServer(
+    input: { name: string; flavorRef: string; imageRef: string; availabilityZone?: string | null; metadata?: Record<string, string>; networks?: readonly string[] | 'auto' | 'none'; keyName?: string | null },
+    context: RequestContext,
+  ): Promise<Server> {
     if (!context.projectId || !context.userId) throw badRequest('Creating a server needs a project-scoped token.');
     if (!input.name || input.name.length > 255) throw badRequest("Invalid input for field/attribute name. Value must be a string of 1 to 255 characters.");
     const flavorId = input.flavorRef.split('/').pop() ?? '';
@@ -314,17 +338,29 @@ export class NovaService {
       }
     })();
     this.quotas.check(context.projectId, { instances: 1, cores: flavor.vcpus, ram: flavor.ram_mb });
+    const projectId = context.projectId;
+    let networkIds: string[] = [];
+    if (this.networking && input.networks !== 'none') {
+      if (Array.isArray(input.networks) && input.networks.length > 0) {
+        for (const networkId of input.networks) this.networking.checkNetwork(networkId, projectId);
+        networkIds = [...input.networks];
+      } else {
+        const fallback = this.networking.defaultNetwork(projectId);
+        if (fallback) networkIds = [fallback];
+      }
+    }
+    if (input.keyName) this.keypairs.get(context.userId, input.keyName);
     const now = this.clock.now().toISOString();
     const id = randomUUID();
     const reservationId = `r-${randomUUID().slice(0, 8)}`;
     this.db
       .prepare(
-        `INSERT INTO servers (id, name, project_id, user_id, flavor_id, image_ref, availability_zone, vm_state, task_state, power_state, metadata, reservation_id, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, 'building', 'scheduling', 0, ?, ?, ?, ?)`,
+        `INSERT INTO servers (id, name, project_id, user_id, flavor_id, image_ref, availability_zone, vm_state, task_state, power_state, metadata, reservation_id, created_at, updated_at, key_name)
+         VALUES (?, ?, ?, ?, ?, ?, ?, 'building', 'scheduling', 0, ?, ?, ?, ?, ?)`,
       )
-      .run(id, input.name, context.projectId, context.userId, flavor.id, input.imageRef ?? '', input.availabilityZone ?? null, JSON.stringify(input.metadata ?? {}), reservationId, now, now);
+      .run(id, input.name, context.projectId, context.userId, flavor.id, input.imageRef ?? '', input.availabilityZone ?? null, JSON.stringify(input.metadata ?? {}), reservationId, now, now, input.keyName ?? null);
     const server = this.getServer(id, null);
-    this.later(() => this.build(server.id, flavor, input.availabilityZone ?? null, context));
+    this.later(() => this.build(server.id, flavor, input.availabilityZone ?? null, context, networkIds));
     return server;
   }
 
@@ -341,7 +377,7 @@ export class NovaService {
     return this.db.prepare("SELECT 1 FROM servers WHERE id = ? AND deleted = 0 AND vm_state = 'building'").get(id) !== undefined;
   }
 
-  private async build(id: string, flavor: Flavor, availabilityZone: string | null, context: RequestContext): Promise<void> {
+  private async build(id: string, flavor: Flavor, availabilityZone: string | null, context: RequestContext, networkIds: readonly string[] = []): Promise<void> {
     if (!this.stillBuilding(id)) return;
     const host = this.schedule(flavor, availabilityZone);
     if (!host) {
@@ -354,6 +390,10 @@ export class NovaService {
     }
     const building = this.getServer(id, null);
     this.placement?.claim(id, host.name, flavorResources(flavor), building.project_id, building.user_id);
+    if (this.networking && networkIds.length > 0) {
+      this.update(id, { task_state: 'networking' });
+      await this.networking.plug(id, building.project_id, host.name, networkIds, context);
+    }
     let server = this.update(id, { host: host.name, availability_zone: host.availability_zone, task_state: 'spawning' });
     await this.emit(server, flavor, 'compute.instance.create.start', context);
     if (!this.stillBuilding(id)) return;
@@ -369,7 +409,13 @@ export class NovaService {
     const now = this.clock.now().toISOString();
     const deleted = this.update(id, { vm_state: 'deleted', task_state: null, power_state: POWER_STATE.NOSTATE, terminated_at: now, deleted_at: now, deleted: 1 });
     this.placement?.release(id);
+    await this.networking?.unplug(id, context);
     await this.emit(deleted, toFlavor(flavor), 'compute.instance.delete.end', context);
+  }
+
+  /** The server's fixed and floating addresses by network name (empty without Neutron). */
+  addressesOf(serverId: string): Record<string, ServerAddress[]> {
+    return this.networking?.addresses(serverId) ?? {};
   }
 
   /** Claims a flavor's resources for a server on a host (resize, revert); a no-op without Placement. */
