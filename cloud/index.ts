@@ -13,6 +13,7 @@ import { registerAuditMiddleware, type AuditObserver } from './audit/index.ts';
 import { createGlance, type GlanceService } from './glance/index.ts';
 import { createPlacement, type PlacementService } from './placement/index.ts';
 import { createNeutron, type NeutronService } from './neutron/index.ts';
+import { createHeat, type HeatOptions, type HeatService } from './heat/index.ts';
 import { badRequest } from './errors.ts';
 import type { ComputeNetworking, ServerAddress } from './nova/service.ts';
 import type { CloudServiceDeps, CloudServiceModule } from './service-module.ts';
@@ -24,6 +25,7 @@ const OBSERVED_APIS: readonly AuditObserver[] = [
   { prefix: '/image', service: 'image', name: 'glance', exchange: 'glance' },
   { prefix: '/placement', service: 'placement', name: 'placement', exchange: 'placement' },
   { prefix: '/network', service: 'network', name: 'neutron', exchange: 'neutron' },
+  { prefix: '/heat-api', service: 'orchestration', name: 'heat', exchange: 'heat' },
 ];
 const NOVA_VERSION = '27.1.0';
 const NOVA_CONTROLLER_PROCESSES = ['nova-api', 'nova-conductor', 'nova-scheduler'] as const;
@@ -50,6 +52,7 @@ export interface Cloud extends Lifecycle {
   readonly glance: GlanceService;
   readonly placement: PlacementService;
   readonly neutron: NeutronService;
+  readonly heat: HeatService;
 }
 
 /** Nova's view of Neutron: ports for servers, and their addresses. */
@@ -95,7 +98,12 @@ function novaNetworking(neutron: NeutronService): ComputeNetworking {
  * The embedded OpenStack control plane. It knows nothing of telemetry: it serves the
  * services' APIs and emits what the real services emit on the bus.
  */
-export function createCloud(config: CloudConfig, deps: CloudDeps): Cloud {
+/** Per-service settings beyond CloudConfig, for tests and the composition (experimental). */
+export interface CloudOverrides {
+  heat?: Partial<HeatOptions>;
+}
+
+export function createCloud(config: CloudConfig, deps: CloudDeps, overrides: CloudOverrides = {}): Cloud {
   migrateState(deps.db, 'cloud', CLOUD_MIGRATIONS);
   const notifier = new Notifier(deps.bus, deps.clock);
   const keystone = new KeystoneService(deps.db, deps.clock, config.tokenTtlMs);
@@ -109,8 +117,9 @@ export function createCloud(config: CloudConfig, deps: CloudDeps): Cloud {
     claim: (consumer, host, resources, projectId, userId) => placement.service.allocate(consumer, hostUuid(host), resources, projectId, userId),
     release: (consumer) => void placement.service.deallocate(consumer),
   }, novaNetworking(neutron.service));
+  const heat = createHeat(serviceDeps('heat'), { compute: nova, host: controllerHost, ...overrides.heat });
   // Every service besides Keystone and Nova, in start order (stopped in reverse).
-  const modules: CloudServiceModule[] = [placement, glance, neutron];
+  const modules: CloudServiceModule[] = [placement, glance, neutron, heat];
   const serviceLogs = config.logDirectory
     ? createServiceLogWriter({ directory: config.logDirectory, apiHost: controllerHost }, { clock: deps.clock, logger: deps.logger.child({ component: 'cloud.logs' }) })
     : null;
@@ -121,6 +130,7 @@ export function createCloud(config: CloudConfig, deps: CloudDeps): Cloud {
     glance: glance.service,
     placement: placement.service,
     neutron: neutron.service,
+    heat: heat.service,
     async start() {
       keystone.bootstrap(config.adminPassword);
       nova.seedHosts(config.computeHosts);
@@ -142,6 +152,8 @@ export function createCloud(config: CloudConfig, deps: CloudDeps): Cloud {
       for (const module of modules) module.register(app);
     },
     async stop() {
+      // Heat first: its stacks wait on Nova's builds (its second stop in the modules loop is a no-op).
+      await heat.stop?.();
       await nova.stop();
       for (const module of [...modules].reverse()) await module.stop?.();
       if (serviceLogs) {

@@ -10,6 +10,7 @@ export const CATALOG_SERVICES: ReadonlyArray<{ type: string; name: string; path:
   { type: 'image', name: 'glance', path: '/image' },
   { type: 'placement', name: 'placement', path: '/placement' },
   { type: 'network', name: 'neutron', path: '/network' },
+  { type: 'orchestration', name: 'heat', path: '/heat-api/v1/{project_id}' },
   { type: 'metric', name: 'gnocchi', path: '/metric' },
 ];
 
