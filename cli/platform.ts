@@ -126,7 +126,7 @@ export async function startPlatform(config: CumulusConfig, options: PlatformOpti
     const port = config.port === 0 ? await freePort(config.host) : config.port;
     const url = `http://${config.host}:${port}`;
     const cloud = createCloud(
-      { publicUrl: url, region: DEFAULT_REGION, adminPassword: admin.value, tokenTtlMs: DEFAULT_TOKEN_TTL_MS, buildDelayMs: options.buildDelayMs ?? DEFAULT_BUILD_DELAY_MS, computeHosts: DEFAULT_COMPUTE_HOSTS, logDirectory: join(dataDir, 'logs') },
+      { publicUrl: url, region: DEFAULT_REGION, adminPassword: admin.value, tokenTtlMs: DEFAULT_TOKEN_TTL_MS, buildDelayMs: options.buildDelayMs ?? DEFAULT_BUILD_DELAY_MS, computeHosts: DEFAULT_COMPUTE_HOSTS, logDirectory: join(dataDir, 'logs'), objectStoreDir: dataDir },
       { db: stateDb, bus, clock, logger: logger.child({ component: 'cloud' }) },
     );
     await cloud.start();

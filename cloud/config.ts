@@ -13,6 +13,8 @@ export interface CloudConfig {
   computeHosts: readonly ComputeHostSpec[];
   /** Experimental: directory for the services' oslo.log files (<dataDir>/logs); no logs when unset. */
   logDirectory?: string;
+  /** Experimental: directory Swift keeps object bytes under (`<dir>/swift/...`); Swift is not mounted when unset. */
+  objectStoreDir?: string;
   /** Experimental: host name of the controller processes (nova-api, conductor, scheduler) in the logs. */
   controllerHost?: string;
 }

@@ -13,9 +13,11 @@ import { registerAuditMiddleware, type AuditObserver } from './audit/index.ts';
 import { createGlance, type GlanceService } from './glance/index.ts';
 import { createPlacement, type PlacementService } from './placement/index.ts';
 import { createNeutron, type NeutronService } from './neutron/index.ts';
-import { createHeat, type HeatOptions, type HeatService } from './heat/index.ts';
+import { createHeat, ResourceInError, sleep, type HeatOptions, type HeatService, type ResourceCreator } from './heat/index.ts';
+import { createCinder, type CinderService } from './cinder/index.ts';
+import { createSwift, type SwiftService } from './swift/index.ts';
 import { badRequest } from './errors.ts';
-import type { ComputeNetworking, ServerAddress } from './nova/service.ts';
+import type { ComputeNetworking, ComputeVolumes, ServerAddress } from './nova/service.ts';
 import type { CloudServiceDeps, CloudServiceModule } from './service-module.ts';
 import { createServiceLogWriter, registerAccessLog } from './logs/index.ts';
 
@@ -26,6 +28,7 @@ const OBSERVED_APIS: readonly AuditObserver[] = [
   { prefix: '/placement', service: 'placement', name: 'placement', exchange: 'placement' },
   { prefix: '/network', service: 'network', name: 'neutron', exchange: 'neutron' },
   { prefix: '/heat-api', service: 'orchestration', name: 'heat', exchange: 'heat' },
+  { prefix: '/volume', service: 'volume', name: 'cinder', exchange: 'cinder' },
 ];
 const NOVA_VERSION = '27.1.0';
 const NOVA_CONTROLLER_PROCESSES = ['nova-api', 'nova-conductor', 'nova-scheduler'] as const;
@@ -53,6 +56,63 @@ export interface Cloud extends Lifecycle {
   readonly placement: PlacementService;
   readonly neutron: NeutronService;
   readonly heat: HeatService;
+  readonly cinder: CinderService;
+  /** Null when no object store directory is configured. */
+  readonly swift: SwiftService | null;
+}
+
+/** Nova's view of Cinder: attach and detach as nova-compute does (reserve, then attach). */
+function novaVolumes(cinder: CinderService): ComputeVolumes {
+  return {
+    async attach(server, volumeId, device, context) {
+      cinder.reserveForAttach(volumeId, server.project_id);
+      try {
+        await cinder.attach(volumeId, { serverId: server.id, host: server.host, device }, context);
+      } catch (err) {
+        cinder.unreserveForAttach(volumeId);
+        throw err;
+      }
+    },
+    async detach(server, volumeId, context) {
+      await cinder.detach(volumeId, server.id, context);
+    },
+    attachments: (serverId) => cinder.volumesOfServer(serverId).map((v) => ({ volumeId: v.volumeId, device: v.device, attachmentId: v.attachmentId })),
+  };
+}
+
+/** Heat's OS::Cinder::Volume, created through Cinder and tagged with the stack's metering metadata. */
+function heatVolumes(cinder: CinderService): ResourceCreator {
+  return {
+    async create({ properties, physicalName, meteringMetadata }, context) {
+      const own = typeof properties.metadata === 'object' && properties.metadata !== null ? (properties.metadata as Record<string, unknown>) : {};
+      const volume = cinder.createVolume(
+        {
+          size: properties.size,
+          name: properties.name ?? physicalName,
+          description: properties.description,
+          volumeType: properties.volume_type,
+          availabilityZone: properties.availability_zone,
+          imageRef: properties.image,
+          snapshotId: properties.snapshot_id,
+          sourceVolid: properties.source_volid,
+          metadata: { ...own, ...meteringMetadata },
+        },
+        context,
+      );
+      return { id: volume.id, attributes: { size: volume.size, display_name: volume.name } };
+    },
+    async checkCreateComplete(id, context, signal) {
+      for (;;) {
+        const volume = cinder.get(id, context.isAdmin ? null : context.projectId);
+        if (volume.status === 'available') return;
+        if (volume.status === 'error') throw new ResourceInError('error', 'Unknown');
+        await sleep(50, signal);
+      }
+    },
+    async delete(id, context) {
+      cinder.deleteVolume(id, context);
+    },
+  };
 }
 
 /** Nova's view of Neutron: ports for servers, and their addresses. */
@@ -112,14 +172,16 @@ export function createCloud(config: CloudConfig, deps: CloudDeps, overrides: Clo
   const placement = createPlacement(serviceDeps('placement'));
   const glance = createGlance(serviceDeps('glance'));
   const neutron = createNeutron(serviceDeps('neutron'), { host: controllerHost });
+  const cinder = createCinder(serviceDeps('cinder'), { transitionDelayMs: config.buildDelayMs, backendHost: `${controllerHost}@lvmdriver-1`, apiHost: controllerHost, schedulerHost: controllerHost, backupHost: controllerHost });
+  const swift = config.objectStoreDir ? createSwift(serviceDeps('swift'), { dataDir: config.objectStoreDir }) : null;
   const nova = new NovaService(deps.db, notifier, deps.clock, deps.logger.child({ service: 'nova' }), config.buildDelayMs, (id) => keystone.projectName(id), {
     candidateHosts: (resources) => placement.service.allocationCandidates(resources).allocationRequests.map((r) => placement.service.getProvider(r.anchorRootUuid).name),
     claim: (consumer, host, resources, projectId, userId) => placement.service.allocate(consumer, hostUuid(host), resources, projectId, userId),
     release: (consumer) => void placement.service.deallocate(consumer),
-  }, novaNetworking(neutron.service));
-  const heat = createHeat(serviceDeps('heat'), { compute: nova, host: controllerHost, ...overrides.heat });
+  }, novaNetworking(neutron.service), novaVolumes(cinder.service));
+  const heat = createHeat(serviceDeps('heat'), { compute: nova, host: controllerHost, resourceTypes: { 'OS::Cinder::Volume': heatVolumes(cinder.service) }, ...overrides.heat });
   // Every service besides Keystone and Nova, in start order (stopped in reverse).
-  const modules: CloudServiceModule[] = [placement, glance, neutron, heat];
+  const modules: CloudServiceModule[] = [placement, glance, neutron, cinder, ...(swift ? [swift] : []), heat];
   const serviceLogs = config.logDirectory
     ? createServiceLogWriter({ directory: config.logDirectory, apiHost: controllerHost }, { clock: deps.clock, logger: deps.logger.child({ component: 'cloud.logs' }) })
     : null;
@@ -131,6 +193,8 @@ export function createCloud(config: CloudConfig, deps: CloudDeps, overrides: Clo
     placement: placement.service,
     neutron: neutron.service,
     heat: heat.service,
+    cinder: cinder.service,
+    swift: swift?.service ?? null,
     async start() {
       keystone.bootstrap(config.adminPassword);
       nova.seedHosts(config.computeHosts);
@@ -149,6 +213,8 @@ export function createCloud(config: CloudConfig, deps: CloudDeps, overrides: Clo
       if (serviceLogs) registerAccessLog(app, serviceLogs, OBSERVED_APIS.map(({ prefix, name }) => ({ prefix, name })));
       registerKeystoneRoutes(app, keystone, config, { notifier, clock: deps.clock, publisherId: `identity.${controllerHost}`, logger: deps.logger.child({ component: 'cloud.keystone' }) });
       registerNovaRoutes(app, nova, keystone, config);
+      // Swift's server-side COPY needs the method registered once on the server.
+      if (swift && !app.supportedMethods.includes('COPY')) app.addHttpMethod('COPY', { hasBody: true });
       for (const module of modules) module.register(app);
     },
     async stop() {

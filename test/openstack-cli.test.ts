@@ -111,6 +111,51 @@ describe.runIf(available || IN_CI)('the real openstack CLI against the embedded 
     expect(await os<Row[]>('port', 'list', '--network', 'app-net', '--device-owner', 'compute:nova')).toEqual([]);
   });
 
+  it('creates volumes, attaches one to a server and deletes them', async () => {
+    const volume = await os('volume', 'create', '--size', '2', 'data-1');
+    expect(volume.size).toBe(2);
+    const deadline = Date.now() + 20_000;
+    while ((await os('volume', 'show', 'data-1')).status !== 'available') {
+      if (Date.now() > deadline) throw new Error('volume data-1 never became available');
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    const volumes = await os<Row[]>('volume', 'list');
+    expect(volumes).toEqual([expect.objectContaining({ Name: 'data-1', Status: 'available', Size: 2 })]);
+
+    const file = join(dir, 'vol-image.img');
+    writeFileSync(file, Buffer.alloc(1024, 3));
+    await os('image', 'create', '--file', file, '--disk-format', 'raw', 'vol-image');
+    await os('server', 'create', '--flavor', 'm1.tiny', '--image', 'vol-image', '--wait', 'vol-host');
+    await openstack(creds, ['server', 'add', 'volume', 'vol-host', 'data-1'], { json: false });
+    const attached = await os('volume', 'show', 'data-1');
+    expect(attached.status).toBe('in-use');
+    expect(JSON.stringify(attached.attachments)).toContain('/dev/vdb');
+    const server = await os('server', 'show', 'vol-host');
+    expect(JSON.stringify(server.volumes_attached)).toContain(String(volume.id));
+
+    // Deleting the server detaches the volume, which then can be deleted.
+    await openstack(creds, ['server', 'delete', '--wait', 'vol-host'], { json: false });
+    expect((await os('volume', 'show', 'data-1')).status).toBe('available');
+    await openstack(creds, ['volume', 'delete', 'data-1'], { json: false });
+    const gone = Date.now() + 20_000;
+    while ((await os<Row[]>('volume', 'list')).length > 0) {
+      if (Date.now() > gone) throw new Error('volume data-1 was never deleted');
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  });
+
+  it('stores containers and objects', async () => {
+    await os('container', 'create', 'backups');
+    const file = join(dir, 'dump.sql');
+    writeFileSync(file, 'SELECT 1;\n'.repeat(1000));
+    await os('object', 'create', 'backups', file);
+    const containers = await os<Row[]>('container', 'list');
+    expect(containers).toEqual([expect.objectContaining({ Name: 'backups' })]);
+    const shown = await os('container', 'show', 'backups');
+    expect(Number(shown.bytes_used)).toBe(10_000);
+    expect(Number(shown.object_count)).toBe(1);
+  });
+
   it('reports hypervisors, their statistics and usage', async () => {
     const hypervisors = await os<Row[]>('hypervisor', 'list');
     expect(hypervisors.length).toBe(4);

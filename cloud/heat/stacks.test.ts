@@ -228,7 +228,7 @@ describe('heat stacks: invalid creates', () => {
     ['no stack name', { template: WEB }, 'HTTPBadRequest', 'No stack name specified'],
     ['no template', { stack_name: 's' }, 'HTTPBadRequest', 'No template specified'],
     ['a bad stack name', { stack_name: '1-bad', template: WEB }, 'StackValidationFailed', 'Invalid stack name 1-bad'],
-    ['an unknown resource type', { stack_name: 's', template: { heat_template_version: '2015-04-30', resources: { v: { type: 'OS::Cinder::Volume' } } } }, 'StackValidationFailed', 'resources.v: The Resource Type (OS::Cinder::Volume) could not be found.'],
+    ['an unknown resource type', { stack_name: 's', template: { heat_template_version: '2015-04-30', resources: { v: { type: 'OS::Trove::Instance' } } } }, 'StackValidationFailed', 'resources.v: The Resource Type (OS::Trove::Instance) could not be found.'],
     ['an unknown parameter', { stack_name: 's', template: WEB, parameters: { colour: 'red' } }, 'UnknownUserParameter', 'The Parameter (colour) was not defined in template.'],
     ['an unknown flavor', { stack_name: 's', template: WEB, parameters: { flavor: 'm9.giant' } }, 'StackValidationFailed', "Error validating value 'm9.giant': The Flavor (m9.giant) could not be found."],
     ['a server without image', { stack_name: 's', template: { heat_template_version: '2015-04-30', resources: { vm: { type: 'OS::Nova::Server', properties: { flavor: 'small' } } } } }, 'StackValidationFailed', 'Neither image nor bootable volume is specified for instance vm'],

@@ -11,6 +11,9 @@ export const CATALOG_SERVICES: ReadonlyArray<{ type: string; name: string; path:
   { type: 'placement', name: 'placement', path: '/placement' },
   { type: 'network', name: 'neutron', path: '/network' },
   { type: 'orchestration', name: 'heat', path: '/heat-api/v1/{project_id}' },
+  { type: 'volumev3', name: 'cinderv3', path: '/volume/v3/{project_id}' },
+  { type: 'block-storage', name: 'cinder', path: '/volume/v3/{project_id}' },
+  { type: 'object-store', name: 'swift', path: '/object-storage/v1/AUTH_{project_id}' },
   { type: 'metric', name: 'gnocchi', path: '/metric' },
 ];
 

@@ -70,6 +70,44 @@ export function registerNovaExtensionRoutes(v21: FastifyInstance, h: Helpers): v
     return reply.code(202).send();
   });
 
+  const attachmentView = (serverId: string, a: { volumeId: string; device: string | null; attachmentId: string }, v: Microversion) => ({
+    id: a.volumeId,
+    serverId,
+    volumeId: a.volumeId,
+    device: a.device,
+    ...(atLeast(v, 70) ? { tag: null } : {}),
+    ...(atLeast(v, 79) ? { delete_on_termination: false } : {}),
+    ...(atLeast(v, 89) ? { attachment_id: a.attachmentId } : {}),
+  });
+  const scopedServer = (request: FastifyRequest) => {
+    const context = h.ctx(request);
+    return h.nova.getServer((request.params as { id: string }).id, context.isAdmin ? null : context.projectId);
+  };
+  v21.get('/servers/:id/os-volume_attachments', async (request) => {
+    const server = scopedServer(request);
+    return { volumeAttachments: h.nova.volumeAttachments(server.id).map((a) => attachmentView(server.id, a, h.mv(request))) };
+  });
+  v21.get('/servers/:id/os-volume_attachments/:volumeId', async (request) => {
+    const server = scopedServer(request);
+    const { volumeId } = request.params as { volumeId: string };
+    const found = h.nova.volumeAttachments(server.id).find((a) => a.volumeId === volumeId);
+    if (!found) throw notFound(`Volume ${volumeId} is not attached to ${server.id}`);
+    return { volumeAttachment: attachmentView(server.id, found, h.mv(request)) };
+  });
+  v21.post('/servers/:id/os-volume_attachments', async (request) => {
+    const server = scopedServer(request);
+    const input = (request.body as { volumeAttachment?: { volumeId?: unknown; device?: unknown } } | undefined)?.volumeAttachment;
+    if (!input || typeof input.volumeId !== 'string') throw badRequest("Invalid input for field/attribute volumeAttachment. 'volumeId' is a required property");
+    const { device } = await h.nova.attachVolume(server.id, input.volumeId, typeof input.device === 'string' && input.device !== '' ? input.device : null, h.ctx(request));
+    const attachment = h.nova.volumeAttachments(server.id).find((a) => a.volumeId === input.volumeId) ?? { volumeId: input.volumeId, device, attachmentId: '' };
+    return { volumeAttachment: attachmentView(server.id, attachment, h.mv(request)) };
+  });
+  v21.delete('/servers/:id/os-volume_attachments/:volumeId', async (request, reply) => {
+    const server = scopedServer(request);
+    await h.nova.detachVolume(server.id, (request.params as { volumeId: string }).volumeId, h.ctx(request));
+    return reply.code(202).send();
+  });
+
   const hypervisorView = (hv: Hypervisor, v: Microversion, detailed: boolean) => {
     const id = atLeast(v, 53) ? hv.uuid : hv.id;
     const summary = { id, hypervisor_hostname: hv.hypervisor_hostname, state: hv.state, status: hv.status };

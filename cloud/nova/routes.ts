@@ -81,7 +81,7 @@ export function registerNovaRoutes(app: FastifyInstance, nova: NovaService, keys
       'OS-EXT-STS:task_state': s.task_state,
       'OS-EXT-STS:vm_state': s.vm_state,
       'OS-EXT-STS:power_state': s.power_state,
-      'os-extended-volumes:volumes_attached': [],
+      'os-extended-volumes:volumes_attached': nova.volumeAttachments(s.id).map((a) => ({ id: a.volumeId, ...(atLeast(v, 3) ? { delete_on_termination: false } : {}) })),
       security_groups: [{ name: 'default' }],
       ...(s.fault ? { fault: s.fault } : {}),
     };

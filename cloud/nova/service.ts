@@ -83,6 +83,14 @@ export interface ComputeNetworking {
   addresses(serverId: string): Record<string, ServerAddress[]>;
 }
 
+/** What Nova asks Cinder (cloud/cinder, wired in by the composition): a server's volumes. */
+export interface ComputeVolumes {
+  /** Reserves and attaches the volume; `device` is the next free one when not given. */
+  attach(server: Server, volumeId: string, device: string, context: RequestContext): Promise<void>;
+  detach(server: Server, volumeId: string, context: RequestContext): Promise<void>;
+  attachments(serverId: string): Array<{ volumeId: string; device: string | null; attachmentId: string }>;
+}
+
 export const flavorResources = (flavor: Pick<Flavor, 'vcpus' | 'ram_mb' | 'disk_gb' | 'ephemeral_gb' | 'swap_mb'>): Record<string, number> => ({
   VCPU: flavor.vcpus,
   MEMORY_MB: flavor.ram_mb,
@@ -157,6 +165,7 @@ export class NovaService {
     private readonly projectName: (projectId: string) => string | null,
     private readonly placement: ComputePlacement | null = null,
     private readonly networking: ComputeNetworking | null = null,
+    private readonly volumes: ComputeVolumes | null = null,
   ) {
     this.quotas = new Quotas(db);
     this.keypairs = new Keypairs(db, clock);
@@ -406,11 +415,35 @@ export class NovaService {
     const flavor = this.db.prepare('SELECT id, name, vcpus, ram_mb, disk_gb, ephemeral_gb, swap_mb, rxtx_factor, is_public, description, extra_specs FROM flavors WHERE id = ?').get(existing.flavor_id) as FlavorRow;
     const server = this.update(id, { task_state: 'deleting' });
     await this.emit(server, toFlavor(flavor), 'compute.instance.delete.start', context);
+    // Volumes outlive the server: detached first (Cinder refuses to delete an attached volume).
+    for (const attachment of this.volumes?.attachments(id) ?? []) await this.volumes?.detach(server, attachment.volumeId, context);
     const now = this.clock.now().toISOString();
     const deleted = this.update(id, { vm_state: 'deleted', task_state: null, power_state: POWER_STATE.NOSTATE, terminated_at: now, deleted_at: now, deleted: 1 });
     this.placement?.release(id);
     await this.networking?.unplug(id, context);
     await this.emit(deleted, toFlavor(flavor), 'compute.instance.delete.end', context);
+  }
+
+  /** os-volume_attachments: attaches a volume at the next free device (vdb, vdc, ...) unless one is given. */
+  async attachVolume(serverId: string, volumeId: string, device: string | null, context: RequestContext): Promise<{ device: string }> {
+    const server = this.getServer(serverId, context.isAdmin ? null : context.projectId);
+    if (!this.volumes) throw badRequest('Volume attachment is not available: this cloud has no block storage service.');
+    if (!['active', 'stopped'].includes(server.vm_state) || server.task_state) throw conflict(`Cannot 'attach_volume' instance ${server.id} while it is in vm_state ${server.vm_state}`);
+    const used = new Set(this.volumes.attachments(serverId).map((a) => a.device));
+    const chosen = device ?? [...'bcdefghijklmnopqrstuvwxyz'].map((l) => `/dev/vd${l}`).find((d) => !used.has(d));
+    if (!chosen) throw badRequest('No free device name left on this server.');
+    await this.volumes.attach(server, volumeId, chosen, context);
+    return { device: chosen };
+  }
+
+  async detachVolume(serverId: string, volumeId: string, context: RequestContext): Promise<void> {
+    const server = this.getServer(serverId, context.isAdmin ? null : context.projectId);
+    if (!this.volumes?.attachments(serverId).some((a) => a.volumeId === volumeId)) throw notFound(`volume_id not found: ${volumeId}`);
+    await this.volumes.detach(server, volumeId, context);
+  }
+
+  volumeAttachments(serverId: string): Array<{ volumeId: string; device: string | null; attachmentId: string }> {
+    return this.volumes?.attachments(serverId) ?? [];
   }
 
   /** The server's fixed and floating addresses by network name (empty without Neutron). */
