@@ -1,28 +1,63 @@
 import { parseArgs } from 'node:util';
-import { CumulusError, createLogger, loadConfig } from '../core/index.ts';
+import { CumulusError, WarpClock, createLogger, loadConfig } from '../core/index.ts';
+import { parseSimulateOptions, simulateCommand, warp } from './simulate.ts';
 import { startPlatform } from './platform.ts';
 
 const USAGE = `cumulus <command> [options]
 
 Commands (stable unless marked):
-  up        run the whole platform in one process (embedded default: in-process bus and stream, chDB)
-  help      this text
+  up         run the whole platform in one process (embedded default: in-process bus and stream, chDB)
+  simulate   (experimental) build N days of history with seeded tenants, through the whole pipeline, then stop
+  help       this text
 
-Options of "up":
+Options of "up" and "simulate":
   --port N          API port (env CUMULUS_PORT, default 8000)
   --data-dir DIR    data folder (env CUMULUS_DATA_DIR, default ./data)
   --config FILE     YAML/JSON config file (env CUMULUS_CONFIG)
+  --days N          simulate: days of history to build (default 30); up --simulate: days to warp first (default 7)
+  --seed S          simulator seed (default 42): the same seed plays the same history
+  --tenants T       simulated tenants (default 8)
+  --simulate        up: warp history first, then keep tenants playing in real time
 
 Services mode: set AMQP_URL (RabbitMQ), KAFKA_BROKERS (Kafka) and/or CLICKHOUSE_URL.`;
 
-async function up(argv: string[]): Promise<void> {
-  const { values } = parseArgs({ args: argv, options: { port: { type: 'string' }, 'data-dir': { type: 'string' }, config: { type: 'string' } }, strict: true });
+const COMMON_OPTIONS = {
+  port: { type: 'string' },
+  'data-dir': { type: 'string' },
+  config: { type: 'string' },
+  days: { type: 'string' },
+  seed: { type: 'string' },
+  tenants: { type: 'string' },
+  simulate: { type: 'boolean' },
+} as const;
+
+function configFrom(values: { port?: string; 'data-dir'?: string; config?: string }) {
   const overrides: Record<string, unknown> = {};
   if (values.port !== undefined) overrides.port = values.port;
   if (values['data-dir'] !== undefined) overrides.dataDir = values['data-dir'];
-  const config = loadConfig({ file: values.config, overrides });
+  return loadConfig({ file: values.config, overrides });
+}
+
+async function simulate(argv: string[]): Promise<void> {
+  const { values } = parseArgs({ args: argv, options: COMMON_OPTIONS, strict: true });
+  const config = configFrom(values);
+  const options = parseSimulateOptions(values, { days: 30, seed: 42, tenants: 8 });
+  await simulateCommand({ ...config, port: values.port === undefined ? 0 : config.port }, options, createLogger({ level: config.logLevel === 'info' ? 'warn' : config.logLevel }));
+}
+
+async function up(argv: string[]): Promise<void> {
+  const { values } = parseArgs({ args: argv, options: COMMON_OPTIONS, strict: true });
+  const config = configFrom(values);
   const logger = createLogger({ level: config.logLevel });
-  const platform = await startPlatform(config, { logger });
+  const clock = new WarpClock();
+  const platform = await startPlatform(config, { logger, clock });
+  let simulating = false;
+  if (values.simulate) {
+    const options = parseSimulateOptions(values, { days: 7, seed: 42, tenants: 8 });
+    const { simulator, startMs } = await warp(platform, clock, options, logger);
+    simulating = true;
+    void simulator.live(startMs, 60_000, () => simulating, () => clock.nowMs()).catch((err: unknown) => logger.error({ err }, 'the live simulation stopped'));
+  }
   const modes = `bus=${config.bus.kind} stream=${config.stream.kind} store=${config.store.clickhouseUrl ? 'clickhouse-server' : 'chdb'}`;
   // The one place a secret is shown: the operator's own terminal, once, at start.
   process.stdout.write(
@@ -46,6 +81,7 @@ async function up(argv: string[]): Promise<void> {
   const shutdown = (signal: string) => {
     if (stopping) return;
     stopping = true;
+    simulating = false;
     logger.info({ signal }, 'shutting down');
     platform.stop().then(
       () => process.exit(0),
@@ -64,6 +100,8 @@ async function main(argv: string[]): Promise<void> {
   switch (command) {
     case 'up':
       return up(rest);
+    case 'simulate':
+      return simulate(rest);
     case undefined:
     case 'help':
     case '--help':

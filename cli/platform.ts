@@ -26,6 +26,7 @@ import {
 } from '../core/index.ts';
 import { createSampleWriter, DEFAULT_MAX_BATCH_RECORDS, DEFAULT_SAMPLE_WRITER_GROUP } from '../pipeline/index.ts';
 import { ArchivePolicyResolver, BUILTIN_ARCHIVE_POLICIES, DEFAULT_ARCHIVE_POLICY_RULES, createDriver, migrate, type ClickHouseDriver } from '../storage/index.ts';
+import { PeriodicTasks } from './periodic.ts';
 import { persistentSecret } from './secrets.ts';
 
 export interface PlatformOptions {
@@ -37,6 +38,8 @@ export interface PlatformOptions {
   notificationQueue?: string;
   /** The pipeline's consumer group (tests use their own). */
   pipelineGroupId?: string;
+  /** Run the hourly audits and capacity reports on their cron schedule (default true; the simulator drives them itself). */
+  periodicTasks?: boolean;
 }
 
 export interface Platform {
@@ -49,6 +52,7 @@ export interface Platform {
   readonly stream: Stream;
   readonly telemetry: TelemetryRegistry;
   readonly app: FastifyInstance;
+  readonly periodic: PeriodicTasks;
   /** Waits until everything published so far has reached the store (embedded transports only). */
   drain(timeoutMs?: number): Promise<void>;
   stop(): Promise<void>;
@@ -131,6 +135,11 @@ export async function startPlatform(config: CumulusConfig, options: PlatformOpti
     );
     await cloud.start();
     started.push(cloud);
+    const periodic = new PeriodicTasks(cloud, clock, logger.child({ component: 'periodic' }));
+    if (options.periodicTasks !== false) {
+      await periodic.start();
+      started.push(periodic);
+    }
 
     const app: FastifyInstance = Fastify({ loggerInstance: logger.child({ component: 'http' }) as FastifyBaseLogger, genReqId: () => `req-${crypto.randomUUID()}`, logController: new LogController({ disableRequestLogging: true }), bodyLimit: 16 * 1024 * 1024 });
     // One access line per request, after the reply (fastify's own two lines are off).
@@ -179,6 +188,7 @@ export async function startPlatform(config: CumulusConfig, options: PlatformOpti
       stream,
       telemetry,
       app,
+      periodic,
       drain,
       stop() {
         stopping ??= (async () => {

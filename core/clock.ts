@@ -37,3 +37,31 @@ export class ManualClock implements Clock {
     this.currentMs = typeof to === 'number' ? to : to.getTime();
   }
 }
+
+/**
+ * A clock that can be moved ahead of real time and then runs on from there at real speed:
+ * the simulator's time warp builds history in minutes, and `up --simulate` carries on live.
+ */
+export class WarpClock implements Clock {
+  private offsetMs = 0;
+
+  constructor(private readonly realNowMs: () => number = Date.now) {}
+
+  nowMs(): number {
+    return this.realNowMs() + this.offsetMs;
+  }
+
+  now(): Date {
+    return new Date(this.nowMs());
+  }
+
+  /** Sets the clock to `to`; it keeps running from there. */
+  set(to: Date | number): void {
+    this.offsetMs = (typeof to === 'number' ? to : to.getTime()) - this.realNowMs();
+  }
+
+  /** Back to real time. */
+  reset(): void {
+    this.offsetMs = 0;
+  }
+}
