@@ -15,6 +15,8 @@ export interface CloudConfig {
   logDirectory?: string;
   /** Experimental: directory Swift keeps object bytes under (`<dir>/swift/...`); Swift is not mounted when unset. */
   objectStoreDir?: string;
+  /** Experimental: seed of the simulated hypervisor layer (guest CPU, memory, disk and network figures). */
+  hypervisorSeed?: number;
   /** Experimental: host name of the controller processes (nova-api, conductor, scheduler) in the logs. */
   controllerHost?: string;
 }

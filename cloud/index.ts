@@ -16,6 +16,7 @@ import { createNeutron, type NeutronService } from './neutron/index.ts';
 import { createHeat, ResourceInError, sleep, type HeatOptions, type HeatService, type ResourceCreator } from './heat/index.ts';
 import { createCinder, type CinderService } from './cinder/index.ts';
 import { createSwift, type SwiftService } from './swift/index.ts';
+import { createHypervisorSimulator, DEFAULT_SEED, novaInventory, type HypervisorSimulator } from './hypervisor/index.ts';
 import { badRequest } from './errors.ts';
 import type { ComputeNetworking, ComputeVolumes, ServerAddress } from './nova/service.ts';
 import type { CloudServiceDeps, CloudServiceModule } from './service-module.ts';
@@ -59,6 +60,8 @@ export interface Cloud extends Lifecycle {
   readonly cinder: CinderService;
   /** Null when no object store directory is configured. */
   readonly swift: SwiftService | null;
+  /** What libvirt would tell the pollsters about each host's guests. */
+  readonly hypervisor: HypervisorSimulator;
 }
 
 /** Nova's view of Cinder: attach and detach as nova-compute does (reserve, then attach). */
@@ -179,9 +182,16 @@ export function createCloud(config: CloudConfig, deps: CloudDeps, overrides: Clo
     claim: (consumer, host, resources, projectId, userId) => placement.service.allocate(consumer, hostUuid(host), resources, projectId, userId),
     release: (consumer) => void placement.service.deallocate(consumer),
   }, novaNetworking(neutron.service), novaVolumes(cinder.service));
+  const hypervisor = createHypervisorSimulator(serviceDeps('hypervisor'), {
+    nova: novaInventory(nova, {
+      lastStartedAt: (server) => (server as { last_started_at?: string | null }).last_started_at ?? null,
+      portsOf: (serverId) => neutron.service.portsOfDevice(serverId).map((p) => ({ id: p.id, macAddress: p.mac_address })),
+    }),
+    seed: config.hypervisorSeed ?? DEFAULT_SEED,
+  });
   const heat = createHeat(serviceDeps('heat'), { compute: nova, host: controllerHost, resourceTypes: { 'OS::Cinder::Volume': heatVolumes(cinder.service) }, ...overrides.heat });
   // Every service besides Keystone and Nova, in start order (stopped in reverse).
-  const modules: CloudServiceModule[] = [placement, glance, neutron, cinder, ...(swift ? [swift] : []), heat];
+  const modules: CloudServiceModule[] = [placement, glance, neutron, cinder, ...(swift ? [swift] : []), hypervisor, heat];
   const serviceLogs = config.logDirectory
     ? createServiceLogWriter({ directory: config.logDirectory, apiHost: controllerHost }, { clock: deps.clock, logger: deps.logger.child({ component: 'cloud.logs' }) })
     : null;
@@ -195,6 +205,7 @@ export function createCloud(config: CloudConfig, deps: CloudDeps, overrides: Clo
     heat: heat.service,
     cinder: cinder.service,
     swift: swift?.service ?? null,
+    hypervisor: hypervisor.service,
     async start() {
       keystone.bootstrap(config.adminPassword);
       nova.seedHosts(config.computeHosts);

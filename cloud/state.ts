@@ -45,4 +45,8 @@ export const CLOUD_MIGRATIONS: readonly string[] = [
     fingerprint TEXT NOT NULL, created_at TEXT NOT NULL, PRIMARY KEY (user_id, name));
   CREATE TABLE quotas (project_id TEXT NOT NULL, resource TEXT NOT NULL, hard_limit INTEGER NOT NULL, PRIMARY KEY (project_id, resource));
   `,
+  `
+  -- When the guest last (re)started: build, power on, reboot, resize. The hypervisor layer resets its counters there.
+  ALTER TABLE servers ADD COLUMN last_started_at TEXT;
+  `,
 ];

@@ -52,7 +52,7 @@ export class ServerActions {
     const powering = this.nova.update(server.id, { task_state: 'powering-on' });
     this.nova.later(async () => {
       await this.nova.emit(powering, flavor, 'compute.instance.power_on.start', context);
-      const active = this.nova.update(server.id, { vm_state: 'active', task_state: null, power_state: POWER_STATE.RUNNING });
+      const active = this.nova.update(server.id, { vm_state: 'active', task_state: null, power_state: POWER_STATE.RUNNING, last_started_at: this.nova.now() });
       await this.nova.emit(active, flavor, 'compute.instance.power_on.end', context);
     });
   }
@@ -64,7 +64,7 @@ export class ServerActions {
     const rebooting = this.nova.update(server.id, { task_state: type === 'HARD' ? 'rebooting_hard' : 'rebooting' });
     this.nova.later(async () => {
       await this.nova.emit(rebooting, flavor, 'compute.instance.reboot.start', context);
-      const active = this.nova.update(server.id, { vm_state: 'active', task_state: null, power_state: POWER_STATE.RUNNING });
+      const active = this.nova.update(server.id, { vm_state: 'active', task_state: null, power_state: POWER_STATE.RUNNING, last_started_at: this.nova.now() });
       await this.nova.emit(active, flavor, 'compute.instance.reboot.end', context);
     });
   }
@@ -96,7 +96,7 @@ export class ServerActions {
       await this.nova.emit(migrating, old, 'compute.instance.resize.end', context);
       const finishing = this.nova.update(server.id, { task_state: 'resize_finish', host: host.name, flavor_id: target.id, old_flavor_id: server.flavor_id });
       await this.nova.emit(finishing, target, 'compute.instance.finish_resize.start', context);
-      const resized = this.nova.update(server.id, { vm_state: 'resized', task_state: null });
+      const resized = this.nova.update(server.id, { vm_state: 'resized', task_state: null, last_started_at: this.nova.now() });
       await this.nova.emit(resized, target, 'compute.instance.finish_resize.end', context);
     });
   }

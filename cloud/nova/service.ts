@@ -42,6 +42,7 @@ export interface Server {
   /** The flavor before a resize, until it is confirmed or reverted. */
   old_flavor_id: string | null;
   key_name: string | null;
+  last_started_at: string | null;
 }
 
 /** Python's str() of an aware UTC datetime, as nova's legacy payloads carry times: `2026-01-01 10:00:00.123000+00:00`. */
@@ -149,6 +150,11 @@ export class NovaService {
   /** The control plane's clock (the simulator warps it). */
   nowMs(): number {
     return this.clock.nowMs();
+  }
+
+  /** Now, as the ISO text the server rows keep. */
+  now(): string {
+    return this.clock.now().toISOString();
   }
 
   /** For the read-only views (hypervisors, usage) that query the same tables. */
@@ -406,7 +412,8 @@ export class NovaService {
     let server = this.update(id, { host: host.name, availability_zone: host.availability_zone, task_state: 'spawning' });
     await this.emit(server, flavor, 'compute.instance.create.start', context);
     if (!this.stillBuilding(id)) return;
-    server = this.update(id, { vm_state: 'active', task_state: null, power_state: POWER_STATE.RUNNING, launched_at: this.clock.now().toISOString() });
+    const launchedAt = this.clock.now().toISOString();
+    server = this.update(id, { vm_state: 'active', task_state: null, power_state: POWER_STATE.RUNNING, launched_at: launchedAt, last_started_at: launchedAt });
     await this.emit(server, flavor, 'compute.instance.create.end', context, 'INFO', { message: 'Success', fixed_ips: [] });
   }
 
