@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { CumulusError, WarpClock, createLogger, loadConfig } from '../core/index.ts';
+import { collectCommand } from './collect.ts';
 import { parseSimulateOptions, simulateCommand, warp } from './simulate.ts';
 import { startPlatform } from './platform.ts';
 
@@ -8,6 +9,8 @@ const USAGE = `cumulus <command> [options]
 Commands (stable unless marked):
   up         run the whole platform in one process (embedded default: in-process bus and stream, chDB)
   simulate   (experimental) build N days of history with seeded tenants, through the whole pipeline, then stop
+  collect    map captured notifications (JSON lines) to Ceilometer samples offline:
+             collect --input FILE --output FILE [--meters meters.yaml] [--dead FILE] [--strict]
   help       this text
 
 Options of "up" and "simulate":
@@ -102,6 +105,9 @@ async function main(argv: string[]): Promise<void> {
       return up(rest);
     case 'simulate':
       return simulate(rest);
+    case 'collect':
+      process.exitCode = await collectCommand(rest);
+      return;
     case undefined:
     case 'help':
     case '--help':

@@ -5,3 +5,4 @@ export { openEnvelope, normaliseTimestamp, MalformedNotificationError, type Noti
 export { MeterMapper } from './meters/mapper.ts';
 export { loadMeterDefinitions, parseMeterDefinitions, DEFAULT_METERS_FILE, type MeterDefinition } from './meters/definitions.ts';
 export { MeterDefinitionError } from './meters/errors.ts';
+export * from './offline/index.ts';
