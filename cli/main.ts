@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { CumulusError, WarpClock, createLogger, loadConfig } from '../core/index.ts';
 import { collectCommand } from './collect.ts';
+import { runCloudCommand } from '../cloud/deployment/cli.ts';
 import { parseSimulateOptions, simulateCommand, warp } from './simulate.ts';
 import { startPlatform } from './platform.ts';
 
@@ -11,6 +12,10 @@ Commands (stable unless marked):
   simulate   (experimental) build N days of history with seeded tenants, through the whole pipeline, then stop
   collect    map captured notifications (JSON lines) to Ceilometer samples offline:
              collect --input FILE --output FILE [--meters meters.yaml] [--dead FILE] [--strict]
+  cloud      (experimental) the cloud's deployment and fault injection, over the admin API:
+             cloud deployment
+             cloud fault <stop|kill|start|restart|slow|fail-host|recover-host> --host H [--process P] [--latency-ms N] [--url URL]
+             cloud fault list [--host H] [--limit N]
   help       this text
 
 Options of "up" and "simulate":
@@ -107,6 +112,9 @@ async function main(argv: string[]): Promise<void> {
       return simulate(rest);
     case 'collect':
       process.exitCode = await collectCommand(rest);
+      return;
+    case 'cloud':
+      process.exitCode = await runCloudCommand(rest, process.env);
       return;
     case undefined:
     case 'help':

@@ -21,6 +21,7 @@ import { badRequest } from './errors.ts';
 import type { ComputeNetworking, ComputeVolumes, ServerAddress } from './nova/service.ts';
 import type { CloudServiceDeps, CloudServiceModule } from './service-module.ts';
 import { createServiceLogWriter, registerAccessLog } from './logs/index.ts';
+import { createDeployment, DEFAULT_CONTROLLERS, registerDeploymentRoutes, registerFaultGate, type Deployment } from './deployment/index.ts';
 
 /** APIs behind the CADF audit filter and with an access log. */
 const OBSERVED_APIS: readonly AuditObserver[] = [
@@ -31,8 +32,6 @@ const OBSERVED_APIS: readonly AuditObserver[] = [
   { prefix: '/heat-api', service: 'orchestration', name: 'heat', exchange: 'heat' },
   { prefix: '/volume', service: 'volume', name: 'cinder', exchange: 'cinder' },
 ];
-const NOVA_VERSION = '27.1.0';
-const NOVA_CONTROLLER_PROCESSES = ['nova-api', 'nova-conductor', 'nova-scheduler'] as const;
 
 export * from './config.ts';
 export type { RequestContext } from './notifier.ts';
@@ -62,6 +61,8 @@ export interface Cloud extends Lifecycle {
   readonly swift: SwiftService | null;
   /** What libvirt would tell the pollsters about each host's guests. */
   readonly hypervisor: HypervisorSimulator;
+  /** Experimental: the hosts and processes of the deployment, and fault injection on them. */
+  readonly deployment: Deployment;
 }
 
 /** Nova's view of Cinder: attach and detach as nova-compute does (reserve, then attach). */
@@ -170,7 +171,8 @@ export function createCloud(config: CloudConfig, deps: CloudDeps, overrides: Clo
   migrateState(deps.db, 'cloud', CLOUD_MIGRATIONS);
   const notifier = new Notifier(deps.bus, deps.clock);
   const keystone = new KeystoneService(deps.db, deps.clock, config.tokenTtlMs);
-  const controllerHost = config.controllerHost ?? 'controller';
+  // The first controller of the deployment model: the access lines' pids are then the model's.
+  const controllerHost = config.controllerHost ?? DEFAULT_CONTROLLERS[0] ?? 'controller';
   const serviceDeps = (name: string): CloudServiceDeps => ({ db: deps.db, notifier, keystone, clock: deps.clock, logger: deps.logger.child({ service: name }), publicUrl: config.publicUrl, region: config.region });
   const placement = createPlacement(serviceDeps('placement'));
   const glance = createGlance(serviceDeps('glance'));
@@ -195,6 +197,10 @@ export function createCloud(config: CloudConfig, deps: CloudDeps, overrides: Clo
   const serviceLogs = config.logDirectory
     ? createServiceLogWriter({ directory: config.logDirectory, apiHost: controllerHost }, { clock: deps.clock, logger: deps.logger.child({ component: 'cloud.logs' }) })
     : null;
+  const deployment = createDeployment(
+    { computeHosts: config.computeHosts.map((h) => h.name) },
+    { db: deps.db, clock: deps.clock, notifier, logger: deps.logger.child({ component: 'cloud.deployment' }), logs: serviceLogs, computeHostState: (host, state) => nova.setHostState(host, state) },
+  );
   return {
     tokens: keystone,
     keystone,
@@ -206,22 +212,24 @@ export function createCloud(config: CloudConfig, deps: CloudDeps, overrides: Clo
     cinder: cinder.service,
     swift: swift?.service ?? null,
     hypervisor: hypervisor.service,
+    deployment,
     async start() {
       keystone.bootstrap(config.adminPassword);
       nova.seedHosts(config.computeHosts);
       // nova-compute's resource tracker: one provider per host, with its inventory, keyed by the host's UUID.
       for (const h of config.computeHosts) placement.service.ensureComputeNode({ name: h.name, uuid: hostUuid(h.name), vcpus: h.vcpus, memoryMb: h.memoryMb, diskGb: h.diskGb, aggregate: h.availabilityZone });
       for (const module of modules) await module.start?.();
-      if (serviceLogs) {
-        await serviceLogs.start();
-        for (const p of NOVA_CONTROLLER_PROCESSES) serviceLogs.serviceStarted(serviceLogs.config.apiHost, p, NOVA_VERSION);
-        for (const h of config.computeHosts) serviceLogs.serviceStarted(h.name, 'nova-compute', NOVA_VERSION);
-      }
+      if (serviceLogs) await serviceLogs.start();
+      // After the writer (it writes the boot lines) and Nova's hosts (it sets their state).
+      await deployment.start();
     },
     register(app) {
       // First, so the hooks see every request under a prefix (401s and 404s included).
       registerAuditMiddleware(app, { notifier, keystone, clock: deps.clock, publicUrl: config.publicUrl, observers: OBSERVED_APIS, logger: deps.logger.child({ component: 'cloud.audit' }) });
       if (serviceLogs) registerAccessLog(app, serviceLogs, OBSERVED_APIS.map(({ prefix, name }) => ({ prefix, name })));
+      // After the audit filter, so a 503 is audited; before the routes.
+      registerFaultGate(app, deployment);
+      registerDeploymentRoutes(app, deployment, keystone);
       registerKeystoneRoutes(app, keystone, config, { notifier, clock: deps.clock, publisherId: `identity.${controllerHost}`, logger: deps.logger.child({ component: 'cloud.keystone' }) });
       registerNovaRoutes(app, nova, keystone, config);
       // Swift's server-side COPY needs the method registered once on the server.
@@ -233,11 +241,9 @@ export function createCloud(config: CloudConfig, deps: CloudDeps, overrides: Clo
       await heat.stop?.();
       await nova.stop();
       for (const module of [...modules].reverse()) await module.stop?.();
-      if (serviceLogs) {
-        for (const h of config.computeHosts) serviceLogs.serviceStopped(h.name, 'nova-compute');
-        for (const p of NOVA_CONTROLLER_PROCESSES) serviceLogs.serviceStopped(serviceLogs.config.apiHost, p);
-        await serviceLogs.stop();
-      }
+      // The simulated cloud keeps running across a platform restart: no stop lines here.
+      await deployment.stop();
+      if (serviceLogs) await serviceLogs.stop();
     },
   };
 }

@@ -75,6 +75,8 @@ export function registerAccessLog(app: FastifyInstance, writer: ServiceLogWriter
   app.addHook('onResponse', async (request, reply) => {
     const observer = observerOf(request.url);
     if (!observer) return;
+    // haproxy answered alone (cloud/deployment's fault gate): the API process never saw the request.
+    if (request.deploymentRoute?.kind === 'unavailable') return;
     // eventlet served each API at its own port's root; uwsgi apps see SCRIPT_NAME + PATH_INFO.
     const eventletStyle = observer.style === 'nova' || observer.style === 'oslo-service' || observer.style === 'eventlet';
     const below = request.url.slice(observer.prefix.length);

@@ -211,6 +211,14 @@ export class NovaService {
     return rows.length;
   }
 
+  /**
+   * nova-compute's liveness as the servicegroup sees it (the deployment model calls it):
+   * the scheduler only places on hosts that are up.
+   */
+  setHostState(name: string, state: 'up' | 'down'): void {
+    this.db.prepare('UPDATE compute_hosts SET state = ? WHERE name = ?').run(state, name);
+  }
+
   seedHosts(hosts: ReadonlyArray<{ name: string; availabilityZone: string; vcpus: number; memoryMb: number; diskGb: number }>): void {
     const insert = this.db.prepare('INSERT OR IGNORE INTO compute_hosts (name, availability_zone, vcpus, memory_mb, disk_gb) VALUES (?, ?, ?, ?, ?)');
     for (const h of hosts) insert.run(h.name, h.availabilityZone, h.vcpus, h.memoryMb, h.diskGb);
