@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { CumulusError, WarpClock, createLogger, loadConfig } from '../core/index.ts';
 import { collectCommand } from './collect.ts';
+import { startCollectorStage } from './collector.ts';
 import { runCloudCommand } from '../cloud/deployment/cli.ts';
 import { parseSimulateOptions, simulateCommand, warp } from './simulate.ts';
 import { startPlatform } from './platform.ts';
@@ -10,6 +11,7 @@ const USAGE = `cumulus <command> [options]
 Commands (stable unless marked):
   up         run the whole platform in one process (embedded default: in-process bus and stream, chDB)
   simulate   (experimental) build N days of history with seeded tenants, through the whole pipeline, then stop
+  collector  run the collection stage alone: RabbitMQ (AMQP_URL) -> Kafka (KAFKA_BROKERS) [--queue NAME]
   collect    map captured notifications (JSON lines) to Ceilometer samples offline:
              collect --input FILE --output FILE [--meters meters.yaml] [--dead FILE] [--strict]
   cloud      (experimental) the cloud's deployment and fault injection, over the admin API:
@@ -51,6 +53,25 @@ async function simulate(argv: string[]): Promise<void> {
   const config = configFrom(values);
   const options = parseSimulateOptions(values, { days: 30, seed: 42, tenants: 8 });
   await simulateCommand({ ...config, port: values.port === undefined ? 0 : config.port }, options, createLogger({ level: config.logLevel === 'info' ? 'warn' : config.logLevel }));
+}
+
+async function collector(argv: string[]): Promise<void> {
+  const { values } = parseArgs({ args: argv, options: { config: { type: 'string' }, 'data-dir': { type: 'string' }, queue: { type: 'string' } }, strict: true });
+  const config = configFrom(values);
+  const logger = createLogger({ level: config.logLevel });
+  const stage = await startCollectorStage(config, logger, { queue: values.queue });
+  logger.info('collector stage running');
+  const shutdown = () => {
+    stage.stop().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        logger.error({ err }, 'collector shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGINT', shutdown);
+  process.once('SIGTERM', shutdown);
 }
 
 async function up(argv: string[]): Promise<void> {
@@ -110,6 +131,8 @@ async function main(argv: string[]): Promise<void> {
       return up(rest);
     case 'simulate':
       return simulate(rest);
+    case 'collector':
+      return collector(rest);
     case 'collect':
       process.exitCode = await collectCommand(rest);
       return;

@@ -4,6 +4,7 @@ import { resolve, join } from 'node:path';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { createApi } from '../api/index.ts';
 import { createCloud, DEFAULT_BUILD_DELAY_MS, DEFAULT_COMPUTE_HOSTS, DEFAULT_REGION, DEFAULT_TOKEN_TTL_MS, type Cloud } from '../cloud/index.ts';
+import { createComputePollster, createHttpComputeSource, createInProcessComputeSource, type ComputePollster, type ComputeSource } from '../collectors/pollsters/index.ts';
 import { createNotificationListener, DEFAULT_METERS_FILE, DEFAULT_NOTIFICATION_LISTENER_CONFIG, loadMeterDefinitions, MeterMapper } from '../collectors/index.ts';
 import {
   AmqpBus,
@@ -40,6 +41,8 @@ export interface PlatformOptions {
   pipelineGroupId?: string;
   /** Run the hourly audits and capacity reports on their cron schedule (default true; the simulator drives them itself). */
   periodicTasks?: boolean;
+  /** Start the compute pollster's timer (default true); false builds it for the simulator to drive with poll(). */
+  computePollster?: boolean;
 }
 
 export interface Platform {
@@ -53,6 +56,8 @@ export interface Platform {
   readonly telemetry: TelemetryRegistry;
   readonly app: FastifyInstance;
   readonly periodic: PeriodicTasks;
+  /** Null when disabled in config. */
+  readonly pollster: ComputePollster | null;
   /** Waits until everything published so far has reached the store (embedded transports only). */
   drain(timeoutMs?: number): Promise<void>;
   stop(): Promise<void>;
@@ -165,6 +170,35 @@ export async function startPlatform(config: CumulusConfig, options: PlatformOpti
     await app.listen({ host: config.host, port });
     started.push({ stop: () => app.close() });
 
+    const pollsterSettings = config.pollsters.compute;
+    let pollster: ComputePollster | null = null;
+    if (pollsterSettings.enabled) {
+      const servicesMode = config.bus.kind === 'amqp' || config.stream.kind === 'kafka';
+      const pollsterLogger = logger.child({ component: 'pollster' });
+      const source: ComputeSource =
+        (pollsterSettings.source ?? (servicesMode ? 'http' : 'in-process')) === 'http'
+          ? createHttpComputeSource(
+              {
+                authUrl: pollsterSettings.authUrl ?? `${url}/identity/v3`,
+                adminUrl: pollsterSettings.adminUrl ?? `${url}/cloud-admin/v1`,
+                username: pollsterSettings.username,
+                password: pollsterSettings.password ?? admin.value,
+                projectName: pollsterSettings.projectName,
+              },
+              { clock, logger: pollsterLogger },
+            )
+          : createInProcessComputeSource({ hosts: () => cloud.hypervisor.hosts(), inspect: (host) => cloud.hypervisor.inspectHost(host), stats: (host) => cloud.hypervisor.hostStats(host) });
+      pollster = createComputePollster(
+        { meteringSecret, intervalMs: pollsterSettings.intervalMs, hardwareMeters: pollsterSettings.hardwareMeters },
+        { source, stream, clock, logger: pollsterLogger, telemetry: telemetry.component('collector.pollster') },
+      );
+      if (options.computePollster !== false) {
+        await pollster.start();
+        // Stopped before the API closes (reverse order): an HTTP source reads that API.
+        started.push(pollster);
+      }
+    }
+
     const drain = async (timeoutMs = 30_000) => {
       const deadline = Date.now() + timeoutMs;
       await cloud.nova.stop();
@@ -189,6 +223,7 @@ export async function startPlatform(config: CumulusConfig, options: PlatformOpti
       telemetry,
       app,
       periodic,
+      pollster,
       drain,
       stop() {
         stopping ??= (async () => {

@@ -14,7 +14,7 @@ async function simulateDay(seed: number) {
   const dir = mkdtempSync(join(tmpdir(), 'cumulus-sim-'));
   const clock = new WarpClock();
   const config = loadConfig({ env: {}, overrides: { port: 0, dataDir: dir, logLevel: 'silent', adminPassword: 'sim-admin-password' } });
-  const platform = await startPlatform(config, { clock, logger: silentLogger(), buildDelayMs: 0, periodicTasks: false });
+  const platform = await startPlatform(config, { clock, logger: silentLogger(), buildDelayMs: 0, periodicTasks: false, computePollster: false });
   return { dir, clock, platform, result: await warp(platform, clock, { days: 1, seed, tenants: 3 }, silentLogger()) };
 }
 

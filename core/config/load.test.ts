@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../errors.ts';
 import { loadConfig } from './load.ts';
-import { DEFAULT_DATA_DIR, DEFAULT_HOST, DEFAULT_KAFKA_CLIENT_ID, DEFAULT_LOG_LEVEL, DEFAULT_PORT } from './schema.ts';
+import { DEFAULT_COMPUTE_POLLSTER_INTERVAL_MS, DEFAULT_DATA_DIR, DEFAULT_HOST, DEFAULT_KAFKA_CLIENT_ID, DEFAULT_LOG_LEVEL, DEFAULT_PORT } from './schema.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'cumulus-config-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -37,6 +37,7 @@ describe('loadConfig', () => {
       logLevel: DEFAULT_LOG_LEVEL,
       bus: { kind: 'memory' },
       stream: { kind: 'memory', brokers: [], clientId: DEFAULT_KAFKA_CLIENT_ID },
+      pollsters: { compute: { enabled: true, intervalMs: DEFAULT_COMPUTE_POLLSTER_INTERVAL_MS, hardwareMeters: false, username: 'admin', projectName: 'admin' } },
       store: {},
     });
     expect(config.port).toBe(8000);

@@ -26,6 +26,9 @@ const ENV_KEYS: ReadonlyArray<readonly [string, string, (value: string) => unkno
   ['CLICKHOUSE_USER', 'store.clickhouseUser', String],
   ['CLICKHOUSE_PASSWORD', 'store.clickhousePassword', String],
   ['CLICKHOUSE_DATABASE', 'store.clickhouseDatabase', String],
+  ['CUMULUS_POLLSTER_ENABLED', 'pollsters.compute.enabled', (v) => !['0', 'false', 'no', 'off'].includes(v.trim().toLowerCase())],
+  ['CUMULUS_POLLING_INTERVAL_MS', 'pollsters.compute.intervalMs', String],
+  ['CUMULUS_POLLSTER_SOURCE', 'pollsters.compute.source', String],
 ];
 
 function splitList(value: string): string[] {

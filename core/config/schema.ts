@@ -6,6 +6,10 @@ export const DEFAULT_HOST = '127.0.0.1';
 export const DEFAULT_DATA_DIR = './data';
 export const DEFAULT_LOG_LEVEL = 'info';
 export const DEFAULT_KAFKA_CLIENT_ID = 'cumulus';
+/** Ceilometer's default polling interval. */
+export const DEFAULT_COMPUTE_POLLSTER_INTERVAL_MS = 600_000;
+
+const COMPUTE_POLLSTER_DEFAULTS = { enabled: true, intervalMs: DEFAULT_COMPUTE_POLLSTER_INTERVAL_MS, hardwareMeters: false, username: 'admin', projectName: 'admin' };
 
 const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
 
@@ -52,6 +56,27 @@ export const configSchema = z
       .refine((stream) => stream.kind !== 'kafka' || stream.brokers.length > 0, {
         message: 'stream.kind "kafka" needs stream.brokers (env KAFKA_BROKERS=host:port,...)',
       }),
+    /** Experimental: the compute pollster (guest and host meters from the hypervisor layer). */
+    pollsters: z
+      .object({
+        compute: z
+          .object({
+            enabled: z.boolean().default(true),
+            intervalMs: z.coerce.number().int().min(1000).max(2_147_483_647).default(DEFAULT_COMPUTE_POLLSTER_INTERVAL_MS),
+            hardwareMeters: z.boolean().default(false),
+            /** in-process when embedded, http (the /cloud-admin API) in services mode, unless set. */
+            source: z.enum(['in-process', 'http']).optional(),
+            authUrl: url(['http:', 'https:']).optional(),
+            adminUrl: url(['http:', 'https:']).optional(),
+            username: z.string().min(1).default('admin'),
+            password: z.string().min(1).optional(),
+            projectName: z.string().min(1).default('admin'),
+          })
+          .strict()
+          .default(COMPUTE_POLLSTER_DEFAULTS),
+      })
+      .strict()
+      .default({ compute: COMPUTE_POLLSTER_DEFAULTS }),
     store: z
       .object({
         clickhouseUrl: url(['http:', 'https:']).optional(),

@@ -9,19 +9,42 @@ export interface ResourceTypeMapping {
 
 const INSTANCE: ResourceTypeMapping = {
   type: 'instance',
-  attributes: { host: 'host', image_ref: 'image_ref', display_name: 'display_name', flavor_id: 'flavor_id', flavor_name: 'flavor_name', launched_at: 'launched_at' },
+  attributes: { host: 'host', image_ref: 'image_ref', display_name: 'display_name', flavor_id: 'flavor_id', flavor_name: 'flavor_name', launched_at: 'launched_at', server_group: 'server_group' },
 };
+const INSTANCE_DISK: ResourceTypeMapping = { type: 'instance_disk', attributes: { name: 'disk_name', instance_id: 'instance_id' } };
+const INSTANCE_NIC: ResourceTypeMapping = { type: 'instance_network_interface', attributes: { name: 'vnic_name', instance_id: 'instance_id' } };
+const NOVA_COMPUTE: ResourceTypeMapping = { type: 'nova_compute', attributes: { host_name: 'host' } };
+const VOLUME: ResourceTypeMapping = { type: 'volume', attributes: { display_name: 'display_name', volume_type: 'volume_type', availability_zone: 'availability_zone' } };
+const IMAGE: ResourceTypeMapping = { type: 'image', attributes: { name: 'name', container_format: 'container_format', disk_format: 'disk_format' } };
+const GENERIC: ResourceTypeMapping = { type: 'generic', attributes: {} };
 
-const BY_METRIC: Readonly<Record<string, ResourceTypeMapping>> = {
+const EXACT: Readonly<Record<string, ResourceTypeMapping>> = {
   instance: INSTANCE,
   vcpus: INSTANCE,
   memory: INSTANCE,
-  'memory.usage': INSTANCE,
   cpu: INSTANCE,
+  'memory.usage': INSTANCE,
+  'memory.resident': INSTANCE,
+  'memory.swap.in': INSTANCE,
+  'memory.swap.out': INSTANCE,
+  'disk.root.size': INSTANCE,
+  'disk.ephemeral.size': INSTANCE,
+  'compute.instance.booting.time': INSTANCE,
+  'image.size': IMAGE,
+  'image.download': IMAGE,
+  'image.serve': IMAGE,
+  volume: VOLUME,
+  'volume.size': VOLUME,
 };
 
-const GENERIC: ResourceTypeMapping = { type: 'generic', attributes: {} };
+const BY_PREFIX: ReadonlyArray<readonly [string, ResourceTypeMapping]> = [
+  ['disk.device.', INSTANCE_DISK],
+  ['network.incoming.', INSTANCE_NIC],
+  ['network.outgoing.', INSTANCE_NIC],
+  ['compute.node.', NOVA_COMPUTE],
+  ['volume.', VOLUME],
+];
 
 export function resourceTypeFor(metricName: string): ResourceTypeMapping {
-  return BY_METRIC[metricName] ?? GENERIC;
+  return EXACT[metricName] ?? BY_PREFIX.find(([prefix]) => metricName.startsWith(prefix))?.[1] ?? GENERIC;
 }

@@ -31,7 +31,7 @@ export function createSampleWriter(config: SampleWriterConfig, deps: SampleWrite
   if (!config.meteringSecret) throw new ConfigError('pipeline.meteringSecret is required to verify sample signatures');
   if (!Number.isInteger(config.maxBatchRecords) || config.maxBatchRecords < 1) throw new ConfigError(`pipeline.maxBatchRecords must be a whole number >= 1, got ${config.maxBatchRecords}`);
   const knownMetrics = new Set<string>();
-  const knownResources = new Map<string, string>();
+  const knownResources = new Map<string, { type: string; attributes: Record<string, unknown>; fingerprint: string }>();
   let handle: StreamConsumerHandle | null = null;
 
   async function plannedLastOffset(topic: string, partition: number, firstOffset: string): Promise<bigint | null> {
@@ -43,12 +43,24 @@ export function createSampleWriter(config: SampleWriterConfig, deps: SampleWrite
     return rows[0] ? BigInt(rows[0].last_offset) : null;
   }
 
+  /** Types of resources not in the cache, as the index has them (one query per batch, only on misses). */
+  async function indexedTypes(ids: readonly string[]): Promise<Map<string, { type: string; attributes: Record<string, unknown> }>> {
+    if (ids.length === 0) return new Map();
+    const rows = await deps.store.query<{ id: string; type: string; attributes: string }>({ sql: 'SELECT id, type, attributes FROM resources FINAL WHERE id IN {ids:Array(String)}', params: { ids: [...ids] } });
+    return new Map(rows.map((r) => [r.id, { type: r.type, attributes: JSON.parse(r.attributes || '{}') as Record<string, unknown> }]));
+  }
+
   async function indexMetrics(samples: readonly Sample[]): Promise<void> {
     const metricRows: object[] = [];
     const resourceRows: object[] = [];
+    // Staged, and cached only once the inserts succeeded: a failed batch is retried in full.
+    const newMetrics = new Set<string>();
+    const staged = new Map<string, { type: string; attributes: Record<string, unknown>; fingerprint: string }>();
+    const misses = [...new Set(samples.map((s) => s.resource_id).filter((id) => !knownResources.has(id)))];
+    for (const [id, known] of await indexedTypes(misses)) staged.set(id, { ...known, fingerprint: '' });
     for (const sample of samples) {
       const id = metricId(sample.resource_id, sample.name);
-      if (!knownMetrics.has(id)) {
+      if (!knownMetrics.has(id) && !newMetrics.has(id)) {
         metricRows.push({
           id,
           name: sample.name,
@@ -59,31 +71,39 @@ export function createSampleWriter(config: SampleWriterConfig, deps: SampleWrite
           archive_policy_name: deps.policies.forMetric(sample.name).name,
           created_at: chTime(sample.timestamp),
         });
+        newMetrics.add(id);
       }
       const mapping = resourceTypeFor(sample.name);
-      const attributes: Record<string, unknown> = {};
+      const known = staged.get(sample.resource_id) ?? knownResources.get(sample.resource_id);
+      // A resource keeps its specific type: a meter Gnocchi files under `generic` does not demote it.
+      const type = mapping.type === 'generic' && known ? known.type : mapping.type;
+      // Attributes merge: a sample that lacks some (a poll has no image_ref) keeps the known ones.
+      const attributes: Record<string, unknown> = { ...(known?.type === type ? known.attributes : {}) };
       for (const [attribute, key] of Object.entries(mapping.attributes)) {
         const value = sample.resource_metadata[key];
         if (value !== undefined && value !== null && value !== '') attributes[attribute] = value;
       }
-      const fingerprint = `${mapping.type}|${sample.project_id}|${JSON.stringify(attributes)}`;
-      if (knownResources.get(sample.resource_id) !== fingerprint) {
-        knownResources.set(sample.resource_id, fingerprint);
-        resourceRows.push({
-          id: sample.resource_id,
-          type: mapping.type,
-          project_id: sample.project_id ?? '',
-          user_id: sample.user_id ?? '',
-          started_at: chTime(sample.timestamp),
-          ended_at: null,
-          revision_start: chTime(sample.timestamp),
-          attributes: JSON.stringify(attributes),
-        });
+      const fingerprint = `${type}|${sample.project_id}|${JSON.stringify(attributes)}`;
+      if (known?.fingerprint === fingerprint || (known && known.type === type && known.fingerprint === '' && JSON.stringify(known.attributes) === JSON.stringify(attributes))) {
+        staged.set(sample.resource_id, { type, attributes, fingerprint });
+        continue;
       }
+      staged.set(sample.resource_id, { type, attributes, fingerprint });
+      resourceRows.push({
+        id: sample.resource_id,
+        type,
+        project_id: sample.project_id ?? '',
+        user_id: sample.user_id ?? '',
+        started_at: chTime(sample.timestamp),
+        ended_at: null,
+        revision_start: chTime(sample.timestamp),
+        attributes: JSON.stringify(attributes),
+      });
     }
     if (metricRows.length > 0) await deps.store.insert('metrics', metricRows);
     if (resourceRows.length > 0) await deps.store.insert('resources', resourceRows);
-    for (const sample of samples) knownMetrics.add(metricId(sample.resource_id, sample.name));
+    for (const id of newMetrics) knownMetrics.add(id);
+    for (const [id, entry] of staged) knownResources.set(id, entry);
     if (knownMetrics.size > INDEX_CACHE_LIMIT) knownMetrics.clear();
     if (knownResources.size > INDEX_CACHE_LIMIT) knownResources.clear();
   }

@@ -1,0 +1,148 @@
+import { TOPICS, errorMessage, type Clock, type ComponentTelemetry, type Lifecycle, type Logger, type Stream, type StreamRecord } from '../../core/index.ts';
+import { resolveComputePollsterConfig, type ComputePollsterConfig } from './config.ts';
+import { PollSamples, pollStamp } from './meters.ts';
+import type { ComputeSource } from './source.ts';
+
+export interface ComputePollsterDeps {
+  source: ComputeSource;
+  stream: Stream;
+  /** Stamps the samples; the timer runs on real time, so a warped clock only moves the stamps. */
+  clock: Clock;
+  logger: Logger;
+  telemetry: ComponentTelemetry;
+}
+
+/** What one poll did, for logs, tests and a driver such as the simulator. */
+export interface PollReport {
+  /** The poll's instant (ISO 8601, UTC), shared by all its samples. */
+  timestamp: string;
+  hosts: number;
+  /** Samples the stream took. */
+  published: number;
+  /** Hosts whose readings could not be read (or the host list itself: `*`). */
+  failedHosts: string[];
+  /** Samples built but not taken by the stream; the next poll reads the state again. */
+  unsent: number;
+}
+
+export interface ComputePollster extends Lifecycle {
+  /** Polls every host now, outside the schedule; resolves when each host's batch was sent or given up. */
+  poll(): Promise<PollReport>;
+}
+
+/** Runs `work` over the items with at most `limit` at once. */
+async function eachLimited<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const item = items[next++] as T;
+      await work(item);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
+
+/**
+ * Ceilometer's compute agent, centralised: every interval it lists the compute hosts and,
+ * per host, reads the running guests and the host's stats, builds signed samples and
+ * sends them to `cumulus.samples` as one batch, keyed by resource id.
+ *
+ * Failures stay local: a host that cannot be read is logged and counted as refused, the
+ * others are polled all the same. A batch the stream rejects is not kept for a retry:
+ * the next poll reads the same counters again (cumulative values only grow, gauges are
+ * current state), so what is lost is that one instant's points, never an increment.
+ */
+export function createComputePollster(config: Partial<ComputePollsterConfig> & Pick<ComputePollsterConfig, 'meteringSecret'>, deps: ComputePollsterDeps): ComputePollster {
+  const settings = resolveComputePollsterConfig(config);
+  const { source, stream, clock, logger, telemetry } = deps;
+  let timer: NodeJS.Timeout | null = null;
+  let running: Promise<PollReport> | null = null;
+
+  async function pollHost(host: string, atMs: number, report: PollReport): Promise<void> {
+    const batch = new PollSamples(pollStamp(host, atMs, settings.source, settings.meteringSecret));
+    const [inspection, stats] = await Promise.allSettled([source.instances(host), source.hostStats(host)]);
+    const failures: unknown[] = [];
+    // What could be read is still sent: the instance meters do not need the host's stats, nor the reverse.
+    const use = <T>(result: PromiseSettledResult<T>, add: (value: T) => void) => {
+      if (result.status === 'rejected') return void failures.push(result.reason);
+      try {
+        add(result.value);
+      } catch (err) {
+        // An answer of the wrong shape (in-process readers are not checked like HTTP answers) fails this host only.
+        failures.push(err);
+      }
+    };
+    use(inspection, (value) => {
+      for (const instance of value.instances) batch.addInstance(instance);
+    });
+    use(stats, (value) => batch.addHost(value, { hardware: settings.hardwareMeters }));
+    if (failures.length > 0) {
+      report.failedHosts.push(host);
+      telemetry.refused(1);
+      logger.warn({ host, errors: failures.map(errorMessage) }, 'pollster: could not read the host this time');
+    }
+    if (batch.skipped > 0) {
+      telemetry.dropped(batch.skipped);
+      logger.warn({ host, count: batch.skipped }, 'pollster: readings that are not finite numbers were left out');
+    }
+    if (batch.samples.length === 0) return;
+    const records: StreamRecord[] = batch.samples.map((sample) => ({ key: sample.resource_id, value: Buffer.from(JSON.stringify(sample)) }));
+    try {
+      await stream.send(TOPICS.samples, records);
+      report.published += records.length;
+      telemetry.accepted(records.length);
+    } catch (err) {
+      // Not retried here: the next poll rebuilds these from the same, newer state.
+      report.unsent += records.length;
+      telemetry.dropped(records.length);
+      logger.warn({ host, count: records.length, err: errorMessage(err) }, 'pollster: the stream did not take the batch; the next poll reads the host again');
+    }
+  }
+
+  async function poll(): Promise<PollReport> {
+    const atMs = clock.nowMs();
+    const report: PollReport = { timestamp: new Date(atMs).toISOString(), hosts: 0, published: 0, failedHosts: [], unsent: 0 };
+    try {
+      const hosts = await source.hosts();
+      report.hosts = hosts.length;
+      await eachLimited(
+        hosts.map((h) => h.name),
+        settings.maxConcurrentHosts,
+        (host) => pollHost(host, atMs, report),
+      );
+    } catch (err) {
+      report.failedHosts.push('*');
+      telemetry.refused(1);
+      logger.warn({ err: errorMessage(err) }, 'pollster: could not list the compute hosts; nothing polled this time');
+    }
+    telemetry.observeBatch(clock.nowMs() - atMs);
+    logger.debug(report, 'pollster: poll done');
+    return report;
+  }
+
+  const tick = () => {
+    if (running) {
+      logger.warn({ intervalMs: settings.intervalMs }, 'pollster: the previous poll is still running; this tick is skipped');
+      return;
+    }
+    running = poll().finally(() => {
+      running = null;
+    });
+  };
+
+  return {
+    poll,
+    async start() {
+      if (timer) return;
+      // Like Ceilometer's periodic tasks (run_immediately): poll at start, then every interval.
+      timer = setInterval(tick, settings.intervalMs);
+      tick();
+    },
+    async stop() {
+      if (timer) clearInterval(timer);
+      timer = null;
+      // A poll under way finishes, so what it read reaches the stream before the stream stops.
+      await running;
+    },
+  };
+}
