@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { createNotificationListener, DEFAULT_METERS_FILE, DEFAULT_NOTIFICATION_LISTENER_CONFIG, loadMeterDefinitions, MeterMapper } from '../collectors/index.ts';
+import { createDropCollector, createNotificationListener, DEFAULT_EVENT_DEFINITIONS_FILE, DEFAULT_METERS_FILE, EventConverter, loadEventDefinitions, DEFAULT_NOTIFICATION_LISTENER_CONFIG, loadMeterDefinitions, MeterMapper } from '../collectors/index.ts';
 import { AmqpBus, ConfigError, DEFAULT_AMQP_PUBLISH_TIMEOUT_MS, DEFAULT_KAFKA_PARTITIONS, DEFAULT_KAFKA_REPLICATION_FACTOR, KafkaStream, TelemetryRegistry, systemClock, type CumulusConfig, type Lifecycle, type Logger } from '../core/index.ts';
 import { persistentSecret } from './secrets.ts';
 
@@ -19,12 +19,15 @@ export async function startCollectorStage(config: CumulusConfig, logger: Logger,
   const telemetry = new TelemetryRegistry();
   const bus = new AmqpBus({ url: config.bus.amqpUrl, durableExchanges: false, publishTimeoutMs: DEFAULT_AMQP_PUBLISH_TIMEOUT_MS }, logger.child({ component: 'bus' }));
   const stream = new KafkaStream({ brokers: config.stream.brokers, clientId: `${config.stream.clientId}-collector`, partitions: DEFAULT_KAFKA_PARTITIONS, replicationFactor: DEFAULT_KAFKA_REPLICATION_FACTOR }, logger.child({ component: 'stream' }));
+  const drops = createDropCollector();
   const listener = createNotificationListener(
     { ...DEFAULT_NOTIFICATION_LISTENER_CONFIG, queue: options.queue ?? DEFAULT_NOTIFICATION_LISTENER_CONFIG.queue },
     {
       bus,
       stream,
-      mapper: new MeterMapper(loadMeterDefinitions(options.metersFile ?? DEFAULT_METERS_FILE), meteringSecret),
+      mapper: new MeterMapper(loadMeterDefinitions(options.metersFile ?? DEFAULT_METERS_FILE), meteringSecret, { onDrop: drops.onDrop }),
+      drops,
+      events: new EventConverter(loadEventDefinitions(DEFAULT_EVENT_DEFINITIONS_FILE)),
       clock: systemClock,
       logger: logger.child({ component: 'collector' }),
       telemetry: telemetry.component('collector.notifications'),

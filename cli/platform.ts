@@ -5,7 +5,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import { createApi } from '../api/index.ts';
 import { createCloud, DEFAULT_BUILD_DELAY_MS, DEFAULT_COMPUTE_HOSTS, DEFAULT_REGION, DEFAULT_TOKEN_TTL_MS, type Cloud } from '../cloud/index.ts';
 import { createComputePollster, createHttpComputeSource, createInProcessComputeSource, type ComputePollster, type ComputeSource } from '../collectors/pollsters/index.ts';
-import { createNotificationListener, DEFAULT_METERS_FILE, DEFAULT_NOTIFICATION_LISTENER_CONFIG, loadMeterDefinitions, MeterMapper } from '../collectors/index.ts';
+import { createLogTailer, createDropCollector, createNotificationListener, DEFAULT_EVENT_DEFINITIONS_FILE, EventConverter, loadEventDefinitions, DEFAULT_METERS_FILE, DEFAULT_NOTIFICATION_LISTENER_CONFIG, loadMeterDefinitions, MeterMapper, streamLogConsumer } from '../collectors/index.ts';
 import {
   AmqpBus,
   DEFAULT_AMQP_PUBLISH_TIMEOUT_MS,
@@ -120,16 +120,27 @@ export async function startPlatform(config: CumulusConfig, options: PlatformOpti
     started.push(writer);
 
     const listenerConfig = { ...DEFAULT_NOTIFICATION_LISTENER_CONFIG, queue: options.notificationQueue ?? DEFAULT_NOTIFICATION_LISTENER_CONFIG.queue };
-    const listener = createNotificationListener(listenerConfig, {
+    const drops = createDropCollector();
+  const listener = createNotificationListener(listenerConfig, {
       bus,
       stream,
-      mapper: new MeterMapper(loadMeterDefinitions(DEFAULT_METERS_FILE), meteringSecret),
+      mapper: new MeterMapper(loadMeterDefinitions(DEFAULT_METERS_FILE), meteringSecret, { onDrop: drops.onDrop }),
+      drops,
+      events: new EventConverter(loadEventDefinitions(DEFAULT_EVENT_DEFINITIONS_FILE)),
       clock,
       logger: logger.child({ component: 'collector' }),
       telemetry: telemetry.component('collector.notifications'),
     });
     await listener.start();
     started.push(listener);
+
+    // The services' log files (written by cloud/ below) into cumulus.logs; offsets beside the other collector state.
+    const logTailer = createLogTailer(
+      { directory: join(dataDir, 'logs'), statePath: join(dataDir, 'collectors', 'log-offsets.json') },
+      { consumer: streamLogConsumer(stream), clock, logger: logger.child({ component: 'collector.logs' }), telemetry: telemetry.component('collector.logs') },
+    );
+    await logTailer.start();
+    started.push(logTailer);
 
     // Port 0 means "any free port": pick it now, since catalog URLs are built from it.
     const port = config.port === 0 ? await freePort(config.host) : config.port;

@@ -9,7 +9,8 @@ export interface NotificationListenerConfig {
 }
 
 export const DEFAULT_NOTIFICATION_QUEUE = 'cumulus.notifications';
-export const DEFAULT_CONTROL_EXCHANGES = ['nova', 'glance', 'cinder', 'neutron', 'keystone', 'heat', 'swift', 'openstack', 'cumulus'] as const;
+/** `placement`: keystonemiddleware's audit filter in front of Placement publishes its audit.http.* there. */
+export const DEFAULT_CONTROL_EXCHANGES = ['nova', 'glance', 'cinder', 'neutron', 'keystone', 'heat', 'swift', 'placement', 'openstack', 'cumulus'] as const;
 export const DEFAULT_NOTIFICATION_BATCH_SIZE = 500;
 export const DEFAULT_NOTIFICATION_BATCH_WAIT_MS = 50;
 

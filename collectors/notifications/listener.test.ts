@@ -20,11 +20,11 @@ import {
 import { DEFAULT_METERS_FILE, loadMeterDefinitions } from '../meters/definitions.ts';
 import { MeterMapper } from '../meters/mapper.ts';
 import type { NotificationListenerConfig } from './config.ts';
-import { createNotificationListener } from './listener.ts';
+import { createDropCollector, createNotificationListener } from './listener.ts';
+import { openEnvelope } from './envelope.ts';
 
 const SECRET = 'metering-secret-for-tests-0123';
 const NOW = new Date('2026-01-02T03:04:10.000Z');
-const METERS = ['instance', 'memory', 'vcpus'];
 
 async function until(condition: () => boolean, what: string, timeoutMs = 4000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -54,13 +54,24 @@ function createEnd(messageId: string, instanceId: string): Buffer {
       instance_flavor_id: '2',
       vcpus: 1,
       memory_mb: 2048,
+      root_gb: 20,
+      ephemeral_gb: 0,
+      disk_gb: 20,
       host: 'compute-1',
       state: 'active',
+      created_at: '2026-01-02 03:03:00+00:00',
+      launched_at: '2026-01-02 03:04:00+00:00',
       image_meta: { base_image_ref: 'img-1' },
     },
   };
   return Buffer.from(JSON.stringify({ 'oslo.version': '2.0', 'oslo.message': JSON.stringify(message) }));
 }
+
+/** Samples the shipped meter set gives one realistic create.end (computed, so the tests follow the meter set). */
+const PROBE = new MeterMapper(loadMeterDefinitions(DEFAULT_METERS_FILE), SECRET).map(openEnvelope(createEnd('probe', 'probe')));
+const PER_MESSAGE = PROBE.length;
+/** The meters one create.end gives: at least Ceilometer's instance, memory and vcpus. */
+const METERS = PROBE.map((s) => s.name).sort();
 
 const MALFORMED = Buffer.from('{"oslo.version": "2.0", "oslo.message": "{not json"}');
 
@@ -126,17 +137,19 @@ describe('notification listener', () => {
     const stream = new FlakyStream(log, failing);
     const registry = new TelemetryRegistry();
     const telemetry = registry.component('collector.notifications');
+    const drops = createDropCollector();
     const listener = createNotificationListener(config, {
       bus,
       stream,
-      mapper: new MeterMapper(loadMeterDefinitions(DEFAULT_METERS_FILE), SECRET),
+      mapper: new MeterMapper(loadMeterDefinitions(DEFAULT_METERS_FILE), SECRET, { onDrop: drops.onDrop }),
+      drops,
       clock: new ManualClock(NOW),
       logger: silentLogger(),
       telemetry,
     });
     running.push(listener);
     const received: Received[] = [];
-    reader = await log.subscribe({ groupId: 'test-reader', topics: [TOPICS.samples, TOPICS.dead], fromBeginning: true, maxBatchRecords: 100 }, {
+    reader = await log.subscribe({ groupId: 'test-reader', topics: [TOPICS.samples, TOPICS.audit, TOPICS.dead], fromBeginning: true, maxBatchRecords: 100 }, {
       async consume(batch) {
         for (const r of batch.records) received.push({ topic: batch.topic, key: r.key, value: JSON.parse(r.value.toString()) as Record<string, unknown> });
       },
@@ -154,7 +167,7 @@ describe('notification listener', () => {
     await listener.start();
     await publish(createEnd('msg-1', 'inst-1'));
     await publish(MALFORMED);
-    await until(() => samplesOf(received).length === 3 && deadOf(received).length === 1, 'samples and the dead letter');
+    await until(() => samplesOf(received).length === PER_MESSAGE && deadOf(received).length === 1, 'samples and the dead letter');
 
     const samples = samplesOf(received);
     for (const record of samples) {
@@ -177,13 +190,13 @@ describe('notification listener', () => {
 
     // The listener keeps going after a malformed message.
     await publish(createEnd('msg-2', 'inst-2'));
-    await until(() => samplesOf(received).length === 6, 'samples of the next message');
-    expect(samplesOf(received).slice(3).every((r) => r.key === 'inst-2')).toBe(true);
+    await until(() => samplesOf(received).length === 2 * PER_MESSAGE, 'samples of the next message');
+    expect(samplesOf(received).slice(PER_MESSAGE).every((r) => r.key === 'inst-2')).toBe(true);
     await until(() => bus.depth(config.queue) === 0, 'the queue to be acknowledged');
     expect(telemetry.snapshot()).toMatchObject({ accepted: 2, refused: 1 });
   });
 
-  it('dead-letters a message whose payload lacks a meter field (the whole message, no partial samples)', async () => {
+  it('dead-letters a message whose payload lacks a meter field, keeping its other samples as Ceilometer does', async () => {
     const { listener, received, publish } = await setup();
     await listener.start();
     const body = JSON.parse(createEnd('msg-3', 'inst-3').toString()) as Record<string, string>;
@@ -192,9 +205,43 @@ describe('notification listener', () => {
     const broken = Buffer.from(JSON.stringify({ 'oslo.version': '2.0', 'oslo.message': JSON.stringify(inner) }));
     await publish(broken);
     await publish(createEnd('msg-4', 'inst-4'));
-    await until(() => deadOf(received).length === 1 && samplesOf(received).length === 3, 'the dead letter and the good samples');
-    expect(deadOf(received)[0]?.value.code).toBe('CUMULUS_COLLECTOR_MISSING_FIELD');
-    expect(samplesOf(received).every((r) => r.key === 'inst-4')).toBe(true);
+    await until(() => deadOf(received).length === 1 && samplesOf(received).filter((r) => r.key === 'inst-4').length >= 3, 'the dead letter and the good samples');
+    const letter = deadOf(received)[0]?.value as { code: string; reason: string; payload_base64: string };
+    expect(letter.code).toBe('CUMULUS_COLLECTOR_MISSING_FIELD');
+    expect(letter.reason).toContain('vcpus');
+    expect(Buffer.from(letter.payload_base64, 'base64')).toEqual(broken);
+    // The broken message's other meters are kept; its vcpus sample is not invented.
+    const broken3 = samplesOf(received).filter((r) => r.key === 'inst-3').map((r) => (r.value as { name: string }).name);
+    expect(broken3).toContain('instance');
+    expect(broken3).not.toContain('vcpus');
+  });
+
+  it('sends CADF audit notifications to cumulus.audit keyed by the CADF id, and dead-letters a malformed one', async () => {
+    const { listener, received, publish } = await setup();
+    await listener.start();
+    const cadf = {
+      typeURI: 'http://schemas.dmtf.org/cloud/audit/1.0/event',
+      eventType: 'activity',
+      id: 'cadf-1',
+      eventTime: '2026-01-02T03:04:05.000000+0000',
+      action: 'read/list',
+      outcome: 'success',
+      observer: { id: 'target' },
+      initiator: { id: 'u-1', typeURI: 'service/security/account/user', host: { address: '203.0.113.7' }, project_id: 'p-1', request_id: 'req-1' },
+      target: { id: 'nova', typeURI: 'service/compute/servers' },
+      reason: { reasonType: 'HTTP', reasonCode: '200' },
+    };
+    const audit = (messageId: string, payload: Record<string, unknown>) =>
+      Buffer.from(JSON.stringify({ 'oslo.version': '2.0', 'oslo.message': JSON.stringify({ message_id: messageId, publisher_id: 'nova', event_type: 'audit.http.response', priority: 'INFO', payload, timestamp: '2026-01-02 03:04:05.000000' }) }));
+    await publish(audit('a-1', cadf));
+    const { eventTime: _dropped, ...noTime } = cadf;
+    await publish(audit('a-2', noTime));
+    await until(() => received.some((r) => r.topic === TOPICS.audit) && deadOf(received).length === 1, 'the audit record and the dead letter');
+    const records = received.filter((r) => r.topic === TOPICS.audit);
+    expect(records).toHaveLength(1);
+    expect(records[0]).toMatchObject({ key: 'cadf-1', value: { action: 'read/list', outcome: 'success', initiator_id: 'u-1', project_id: 'p-1', reason_code: '200', event_time: '2026-01-02T03:04:05.000000+00:00' } });
+    expect(deadOf(received)[0]?.value).toMatchObject({ code: 'CUMULUS_COLLECTOR_MALFORMED_CADF', reason: expect.stringContaining('eventTime') });
+    expect(samplesOf(received)).toEqual([]);
   });
 
   it('ignores messages on other exchanges and other routing keys', async () => {
@@ -203,7 +250,7 @@ describe('notification listener', () => {
     await bus.publish({ exchange: 'glance', routingKey: 'notifications.info', body: createEnd('msg-x', 'inst-x') });
     await bus.publish({ exchange: 'nova', routingKey: 'compute.host1', body: createEnd('msg-y', 'inst-y') });
     await bus.publish({ exchange: 'nova', routingKey: 'notifications.error', body: createEnd('msg-z', 'inst-z') });
-    await until(() => samplesOf(received).length === 3, 'the nova notifications.error samples');
+    await until(() => samplesOf(received).length === PER_MESSAGE, 'the nova notifications.error samples');
     await new Promise((resolve) => setTimeout(resolve, 30));
     expect(new Set(samplesOf(received).map((r) => r.key))).toEqual(new Set(['inst-z']));
   });
@@ -231,7 +278,7 @@ describe('notification listener', () => {
     const ids = samplesOf(received).map((r) => r.value.id as string);
     // The replayed samples carry the same ids, so the distinct set is exactly the expected one.
     expect(new Set(ids)).toEqual(new Set([...expectedIds('msg-a', 'inst-a'), ...expectedIds('msg-b', 'inst-b')]));
-    expect(ids).toHaveLength(12);
+    expect(ids).toHaveLength(4 * PER_MESSAGE);
     expect(deadOf(received)).toHaveLength(1);
     expect(deadOf(received)[0]?.value.code).toBe('CUMULUS_COLLECTOR_MALFORMED_JSON');
     // Telemetry counts the batch once, when it was accepted.
@@ -243,7 +290,7 @@ describe('notification listener', () => {
     await listener.start();
     await publish(createEnd('msg-c', 'inst-c'));
     await until(() => bus.depth(config.queue) === 0, 'the message to be acknowledged');
-    await until(() => samplesOf(received).length === 3, 'its samples');
+    await until(() => samplesOf(received).length === PER_MESSAGE, 'its samples');
     expect(stream.failures).toBe(3);
     expect(new Set(samplesOf(received).map((r) => r.value.id))).toEqual(new Set(expectedIds('msg-c', 'inst-c')));
   });
