@@ -1,4 +1,5 @@
 import { reachable } from '../test/support/services.ts';
+import { benchCollector } from './collector.ts';
 import { benchEvents } from './events.ts';
 import { benchSlice } from './slice.ts';
 import { printTable, writeResults, type BenchRow } from './report.ts';
@@ -19,6 +20,8 @@ async function main(): Promise<void> {
   } else {
     process.stderr.write(`Kafka is not reachable at ${brokers}: the Kafka-path benchmark did not run (bash scripts/kafka.sh start)\n`);
   }
+  process.stderr.write('notification mapping benchmark (ours and Ceilometer 19, same mix)\n');
+  rows.push(...(await benchCollector()));
   process.stderr.write('event conversion benchmark (ours and Ceilometer 19, same corpus)\n');
   rows.push(...(await benchEvents()));
   printTable(rows);
