@@ -94,6 +94,7 @@ function reservedValue(value: unknown, maxChars: number): unknown {
  *  - what makes Ceilometer lose the whole notification (a jsonpath raising, a time it
  *    cannot parse, a volume that is a container) refuses it here, with a coded
  *    MalformedNotificationError, so the listener dead-letters it for replay.
+ * Stable API: `new MeterMapper(definitions, secret, options)` and `map()`.
  */
 export class MeterMapper {
   private readonly cache = new Map<string, readonly Plan[]>();

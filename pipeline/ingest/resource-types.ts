@@ -16,6 +16,10 @@ const INSTANCE_NIC: ResourceTypeMapping = { type: 'instance_network_interface', 
 const NOVA_COMPUTE: ResourceTypeMapping = { type: 'nova_compute', attributes: { host_name: 'host' } };
 const VOLUME: ResourceTypeMapping = { type: 'volume', attributes: { display_name: 'display_name', volume_type: 'volume_type', availability_zone: 'availability_zone' } };
 const IMAGE: ResourceTypeMapping = { type: 'image', attributes: { name: 'name', container_format: 'container_format', disk_format: 'disk_format' } };
+const VOLUME_PROVIDER: ResourceTypeMapping = { type: 'volume_provider', attributes: {} };
+const VOLUME_PROVIDER_POOL: ResourceTypeMapping = { type: 'volume_provider_pool', attributes: { provider: 'provider' } };
+const IDENTITY: ResourceTypeMapping = { type: 'identity', attributes: {} };
+const SWIFT_ACCOUNT: ResourceTypeMapping = { type: 'swift_account', attributes: {} };
 const GENERIC: ResourceTypeMapping = { type: 'generic', attributes: {} };
 
 const EXACT: Readonly<Record<string, ResourceTypeMapping>> = {
@@ -35,6 +39,8 @@ const EXACT: Readonly<Record<string, ResourceTypeMapping>> = {
   'image.serve': IMAGE,
   volume: VOLUME,
   'volume.size': VOLUME,
+  'snapshot.size': VOLUME,
+  'backup.size': VOLUME,
 };
 
 const BY_PREFIX: ReadonlyArray<readonly [string, ResourceTypeMapping]> = [
@@ -42,7 +48,12 @@ const BY_PREFIX: ReadonlyArray<readonly [string, ResourceTypeMapping]> = [
   ['network.incoming.', INSTANCE_NIC],
   ['network.outgoing.', INSTANCE_NIC],
   ['compute.node.', NOVA_COMPUTE],
+  // Most specific first.
+  ['volume.provider.pool.capacity.', VOLUME_PROVIDER_POOL],
+  ['volume.provider.capacity.', VOLUME_PROVIDER],
   ['volume.', VOLUME],
+  ['identity.authenticate.', IDENTITY],
+  ['storage.objects', SWIFT_ACCOUNT],
 ];
 
 export function resourceTypeFor(metricName: string): ResourceTypeMapping {
