@@ -10,3 +10,4 @@ export * from './records/index.ts';
 export * from './bus/index.ts';
 export * from './stream/index.ts';
 export * from './telemetry.ts';
+export * from './compute-inspection.ts';

@@ -4,7 +4,7 @@
  * hardware stats, nova-compute's CPU monitor), consistent with the servers Nova hosts.
  * Stateless: every reading is a pure function of the seed, Nova's records and the time.
  */
-import type { Clock } from '../../core/index.ts';
+import type { Clock, HostInspection, HostStats, HostSummary, InstanceInspection, MonitorMetric } from '../../core/index.ts';
 import { notFound } from '../errors.ts';
 import { CPU_PERCENT_WINDOW_MS, HOST_MAINTENANCE_INTERVAL_MS, LOAD_WINDOWS_MS, type HypervisorSettings } from './config.ts';
 import { deliveredCpuMs, demandedCpuMs, type CpuDemand } from './host-cpu.ts';
@@ -13,78 +13,14 @@ import { LoadCurve } from './load-curve.ts';
 import { SeededHash } from './seeded-hash.ts';
 import { Workload, type DiskReading, type InterfaceReading } from './workload.ts';
 
+export type { HostInspection, HostStats, HostSummary, InstanceInspection, MonitorMetric } from '../../core/index.ts';
+
 /** libvirt's VIR_DOMAIN_RUNNING, which nova maps to power_state RUNNING (1). */
 const RUNNING = 1;
 /** The `source` nova-compute's CPU monitor puts on its metrics (the compute driver's name). */
 export const MONITOR_SOURCE = 'libvirt.LibvirtDriver';
 /** CPU frequencies (MHz) a host may report; one is drawn per host. */
 const FREQUENCIES_MHZ = [2000, 2100, 2200, 2300, 2400, 2500, 2600, 2800, 3000, 3200, 3400];
-
-/** One running domain, as Ceilometer's libvirt inspector reads it (field names are the inspector's). */
-export interface InstanceInspection {
-  instance_id: string;
-  name: string;
-  project_id: string;
-  user_id: string;
-  host: string;
-  flavor: { id: string; name: string; vcpus: number; ram: number; disk: number; ephemeral: number };
-  power_state: number;
-  launched_at: string;
-  /** When this run started: cumulative counters count from here. */
-  started_at: string;
-  /** `cpu`: cumulative ns since started_at; `util`: the vCPUs' busy share now (%). */
-  cpu: { number: number; time: number; util: number };
-  /** MB: `usage` inside the guest (memory.usage), `resident` on the host (memory.resident). */
-  memory: { available: number; usage: number; resident: number; swap_in: number; swap_out: number };
-  disks: DiskReading[];
-  interfaces: InterfaceReading[];
-}
-
-export interface HostInspection {
-  host: string;
-  timestamp: string;
-  instances: InstanceInspection[];
-}
-
-/** One metric of nova-compute's CPU monitor, shaped as in its `compute.metrics.update` payload. */
-export interface MonitorMetric {
-  name: string;
-  value: number;
-  timestamp: string;
-  source: string;
-}
-
-export interface HostStats {
-  host: string;
-  timestamp: string;
-  booted_at: string;
-  hardware: {
-    running_instances: number;
-    cpu: {
-      count: number;
-      /** Busy share of the cores now (%), capped at 100: the instances' share plus the host's own. */
-      util: number;
-      instances_util: number;
-      overhead_util: number;
-      /** Runnable CPUs averaged over the window (uncapped, as a load average is). */
-      load: { '1min': number; '5min': number; '15min': number };
-    };
-    memory: { total_mb: number; used_mb: number; free_mb: number; instances_mb: number; overhead_mb: number; swap_used_mb: number };
-  };
-  compute_node: { nodename: string; metrics: MonitorMetric[] };
-}
-
-export interface HostSummary {
-  name: string;
-  availability_zone: string;
-  state: string;
-  status: string;
-  vcpus: number;
-  memory_mb: number;
-  local_gb: number;
-  running_instances: number;
-  booted_at: string;
-}
 
 const iso = (ms: number) => new Date(ms).toISOString();
 

@@ -18,7 +18,10 @@ import {
   QEMU_OVERHEAD_MB,
   QEMU_OVERHEAD_SHARE,
 } from './config.ts';
+import type { DiskReading, InterfaceReading } from '../../core/index.ts';
 import type { Domain, GuestPort } from './inventory.ts';
+
+export type { DiskReading, InterfaceReading } from '../../core/index.ts';
 import { DAY_MS, LoadCurve } from './load-curve.ts';
 import type { SeededHash } from './seeded-hash.ts';
 
@@ -52,35 +55,6 @@ interface InterfaceProfile {
   txBytesPerS: number;
   rxPacketBytes: number;
   txPacketBytes: number;
-}
-
-export interface DiskReading {
-  device: string;
-  read_bytes: number;
-  read_requests: number;
-  write_bytes: number;
-  write_requests: number;
-  errors: number;
-  /** Cumulative time spent on reads and writes (ns): disk.device.read.latency / write.latency. */
-  rd_total_times: number;
-  wr_total_times: number;
-  capacity: number;
-  allocation: number;
-  physical: number;
-}
-
-export interface InterfaceReading {
-  name: string;
-  mac: string;
-  fref: null;
-  rx_bytes: number;
-  tx_bytes: number;
-  rx_packets: number;
-  tx_packets: number;
-  rx_drop: number;
-  tx_drop: number;
-  rx_errors: number;
-  tx_errors: number;
 }
 
 /** The tap device nova's libvirt driver creates for a port: `tap` + the port id's first 11 characters. */
