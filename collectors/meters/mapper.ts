@@ -1,4 +1,4 @@
-import { deriveId, SAMPLE_TYPES, sampleId, signSample, type Sample, type SampleType } from '../../core/index.ts';
+import { deriveId, SAMPLE_TYPES, sampleId, SampleSigner, type Sample, type SampleType } from '../../core/index.ts';
 import { MalformedNotificationError, type Notification } from '../notifications/envelope.ts';
 import { DEFAULT_RESERVED_METADATA, DEFAULT_SAMPLE_SOURCE, type ReservedMetadataConfig } from './config.ts';
 import { SAMPLE_ATTRIBUTES, type Field, type MeterDefinition, type SampleAttribute } from './definitions.ts';
@@ -103,15 +103,17 @@ export class MeterMapper {
   private readonly reserved: ReservedMetadataConfig;
   private readonly contextFallback: boolean;
   private readonly onDrop: ((drop: DroppedSample) => void) | undefined;
+  private readonly signer: SampleSigner;
   // The last time read and how it was written: a notification's samples mostly share one.
   private lastTime: unknown = undefined;
   private lastTimeWritten = '';
 
   constructor(
     definitions: readonly MeterDefinition[],
-    private readonly secret: string,
+    secret: string,
     options: MeterMapperOptions = {},
   ) {
+    this.signer = new SampleSigner(secret);
     this.source = options.source ?? DEFAULT_SAMPLE_SOURCE;
     this.reserved = options.reservedMetadata ?? DEFAULT_RESERVED_METADATA;
     this.contextFallback = options.contextFallback ?? true;
@@ -171,6 +173,8 @@ export class MeterMapper {
     // 3. the samples that pass, signed
     const samples: Sample[] = [];
     let ids: Set<string> | null = null;
+    // One object for the notification's samples that fall back to the payload, so it is serialized once for their signatures.
+    let payloadMetadata: Record<string, unknown> | null = null;
     for (let i = 0; i < raw.length; i++) {
       const sample = raw[i] as RawSample;
       const volume = volumes[i] as number | string;
@@ -190,25 +194,25 @@ export class MeterMapper {
         for (let n = 1; ids.has(id); n++) id = deriveId('sample', notification.message_id, checked.name, checked.resourceId, String(n));
         ids.add(id);
       }
-      samples.push(
-        signSample(
-          {
-            id,
-            name: checked.name,
-            type: checked.type,
-            unit: checked.unit,
-            volume,
-            user_id: idString(sample.user_id),
-            project_id: idString(sample.project_id),
-            resource_id: checked.resourceId,
-            timestamp: times[i] as string,
-            resource_metadata: truthy(sample.metadata) ? sample.metadata : { ...notification.payload, event_type: notification.event_type, host: notification.publisher_id },
-            source: this.source,
-            message_id: notification.message_id,
-          },
-          this.secret,
-        ),
-      );
+      const metadata = truthy(sample.metadata) ? sample.metadata : (payloadMetadata ??= { ...notification.payload, event_type: notification.event_type, host: notification.publisher_id });
+      // Built with its final keys, then signed in place: no copy per sample.
+      const signed: Sample = {
+        id,
+        name: checked.name,
+        type: checked.type,
+        unit: checked.unit,
+        volume,
+        user_id: idString(sample.user_id),
+        project_id: idString(sample.project_id),
+        resource_id: checked.resourceId,
+        timestamp: times[i] as string,
+        resource_metadata: metadata,
+        source: this.source,
+        message_id: notification.message_id,
+        message_signature: '',
+      };
+      signed.message_signature = this.signer.compute(signed);
+      samples.push(signed);
     }
     if (this.onDrop) {
       for (const [meter, reason] of drops) this.onDrop({ meter: pyStr(meter), message_id: notification.message_id, event_type: notification.event_type, reason });

@@ -41,7 +41,11 @@ export function typeName(value: unknown): string {
 export function truthy(value: unknown): boolean {
   if (value === null || value === undefined || value === false || value === 0 || value === '') return false;
   if (Array.isArray(value)) return value.length > 0;
-  if (typeof value === 'object') return Object.keys(value).length > 0;
+  if (typeof value === 'object') {
+    // A dict is truthy when it has a key: found without listing them all (this runs per sample).
+    for (const key in value) if (Object.hasOwn(value, key)) return true;
+    return false;
+  }
   return true;
 }
 

@@ -57,7 +57,7 @@ export function openEnvelope(body: Buffer): Notification {
   const payload = message.payload;
   if (payload === null || typeof payload !== 'object' || Array.isArray(payload)) throw new MalformedNotificationError('CUMULUS_COLLECTOR_MISSING_FIELD', 'notification payload must be a JSON object');
   const context: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(message)) if (key.startsWith('_context_')) context[key.slice('_context_'.length)] = value;
+  for (const key in message) if (key.startsWith('_context_')) context[key.slice(9)] = message[key];
   return {
     message_id: message.message_id as string,
     publisher_id: message.publisher_id as string,

@@ -1,4 +1,4 @@
 export * from './types.ts';
-export { computeSampleSignature, signSample, verifySampleSignature } from './sample-signature.ts';
+export { computeSampleSignature, SampleSigner, signSample, verifySampleSignature, type UnsignedSample } from './sample-signature.ts';
 export { CUMULUS_ID_NAMESPACE, deriveId, sampleId, metricId } from './ids.ts';
 export { TOPICS, type TopicName } from './topics.ts';

@@ -1,5 +1,6 @@
+import { createHash, createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { computeSampleSignature, signSample, verifySampleSignature } from './sample-signature.ts';
+import { computeSampleSignature, SampleSigner, signSample, verifySampleSignature } from './sample-signature.ts';
 import type { Sample } from './types.ts';
 
 const SECRET = 'metering-secret-0123456789';
@@ -101,5 +102,39 @@ describe('sample signatures', () => {
     const sample = signSample(unsigned(), SECRET);
     const forged = { ...sample, message_signature: computeSampleSignature({ ...sample, volume: 99 }, SECRET) };
     expect(verifySampleSignature(forged, SECRET)).toBe(false);
+  });
+
+  /**
+   * The definition, computed the plain way: node's HMAC over JSON.stringify with keys
+   * sorted at every depth, resource_metadata replaced by the SHA-256 of its own sorted JSON.
+   */
+  const reference = (sample: Record<string, unknown>, secret: string): string => {
+    const sorted = (v: unknown): unknown =>
+      v === null || typeof v !== 'object' ? v : Array.isArray(v) ? v.map(sorted) : Object.fromEntries(Object.keys(v).sort().map((k) => [k, sorted((v as Record<string, unknown>)[k])]));
+    const { message_signature: _dropped, ...fields } = sample;
+    const metadata = createHash('sha256').update(JSON.stringify(sorted(fields.resource_metadata))).digest('hex');
+    return createHmac('sha256', secret).update(JSON.stringify(sorted({ ...fields, resource_metadata: `sha256:${metadata}` }))).digest('hex');
+  };
+
+  it.each<[string, string, (s: Omit<Sample, 'message_signature'>) => void]>([
+    ['plain fields', SECRET, () => undefined],
+    ['a secret longer than the SHA-256 block', 'k'.repeat(100), () => undefined],
+    ['non-ASCII, quotes, control characters and a lone surrogate', SECRET, (s) => void (s.resource_metadata = { 'clé "x"': 'café\n\u0001 \\ \ud800', emoji: '☁️🚀', n: -0.5e-7, big: 1e21 })],
+    ['metadata of 100 KiB', SECRET, (s) => void (s.resource_metadata = { blob: 'ü'.repeat(40_000), list: Array.from({ length: 2000 }, (_, i) => ({ i })) })],
+    ['a resource id beyond the kept buffer (4 KiB)', SECRET, (s) => void (s.resource_id = 'r'.repeat(10_000))],
+  ])('gives exactly HMAC-SHA256 of the sorted JSON: %s', (_what, secret, change) => {
+    const fields = unsigned();
+    change(fields);
+    const signer = new SampleSigner(secret);
+    expect(signer.compute(fields)).toBe(reference(fields as unknown as Record<string, unknown>, secret));
+    // again, from the kept forms
+    expect(signer.compute({ ...fields, volume: 7 })).toBe(reference({ ...fields, volume: 7 } as unknown as Record<string, unknown>, secret));
+  });
+
+  it('verifies the metadata as it is now, even when the signer kept its earlier form', () => {
+    const signer = new SampleSigner(SECRET);
+    const sample = signer.sign(unsigned());
+    sample.resource_metadata.host = 'compute-9';
+    expect(signer.verify(sample)).toBe(false);
   });
 });
