@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { CumulusError, WarpClock, createLogger, loadConfig } from '../core/index.ts';
 import { collectCommand } from './collect.ts';
 import { startCollectorStage } from './collector.ts';
+import { startPipelineStage } from './pipeline.ts';
 import { runCloudCommand } from '../cloud/deployment/cli.ts';
 import { parseSimulateOptions, simulateCommand, warp } from './simulate.ts';
 import { startPlatform } from './platform.ts';
@@ -12,6 +13,8 @@ Commands (stable unless marked):
   up         run the whole platform in one process (embedded default: in-process bus and stream, chDB)
   simulate   (experimental) build N days of history with seeded tenants, through the whole pipeline, then stop
   collector  run the collection stage alone: RabbitMQ (AMQP_URL) -> Kafka (KAFKA_BROKERS) [--queue NAME]
+  pipeline   run the pipeline stage alone: Kafka (KAFKA_BROKERS) -> ClickHouse (CLICKHOUSE_URL, else chDB in the data folder)
+             [--group NAME] [--max-batch N]; workers with the same group share the partitions
   collect    map captured notifications (JSON lines) to Ceilometer samples offline:
              collect --input FILE --output FILE [--meters meters.yaml] [--dead FILE] [--strict]
   cloud      (experimental) the cloud's deployment and fault injection, over the admin API:
@@ -60,18 +63,33 @@ async function collector(argv: string[]): Promise<void> {
   const config = configFrom(values);
   const logger = createLogger({ level: config.logLevel });
   const stage = await startCollectorStage(config, logger, { queue: values.queue });
-  logger.info('collector stage running');
+  runUntilSignalled(stage, logger, 'collector');
+}
+
+/** A stage that runs until SIGINT/SIGTERM, then stops cleanly. */
+function runUntilSignalled(stage: { stop(): Promise<void> }, logger: ReturnType<typeof createLogger>, name: string): void {
+  logger.info(`${name} stage running`);
   const shutdown = () => {
     stage.stop().then(
       () => process.exit(0),
       (err: unknown) => {
-        logger.error({ err }, 'collector shutdown failed');
+        logger.error({ err }, `${name} shutdown failed`);
         process.exit(1);
       },
     );
   };
   process.once('SIGINT', shutdown);
   process.once('SIGTERM', shutdown);
+}
+
+async function pipeline(argv: string[]): Promise<void> {
+  const { values } = parseArgs({ args: argv, options: { config: { type: 'string' }, 'data-dir': { type: 'string' }, group: { type: 'string' }, 'max-batch': { type: 'string' } }, strict: true });
+  const config = configFrom(values);
+  const logger = createLogger({ level: config.logLevel });
+  const maxBatch = values['max-batch'] === undefined ? undefined : Number(values['max-batch']);
+  if (maxBatch !== undefined && (!Number.isInteger(maxBatch) || maxBatch < 1)) throw new CumulusError('CUMULUS_CLI_BAD_OPTION', `--max-batch must be a whole number >= 1, got "${values['max-batch']}"`);
+  const stage = await startPipelineStage(config, logger, { ...(values.group !== undefined ? { groupId: values.group } : {}), ...(maxBatch !== undefined ? { maxBatchRecords: maxBatch } : {}) });
+  runUntilSignalled(stage, logger, 'pipeline');
 }
 
 async function up(argv: string[]): Promise<void> {
@@ -133,6 +151,8 @@ async function main(argv: string[]): Promise<void> {
       return simulate(rest);
     case 'collector':
       return collector(rest);
+    case 'pipeline':
+      return pipeline(rest);
     case 'collect':
       process.exitCode = await collectCommand(rest);
       return;
