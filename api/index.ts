@@ -11,8 +11,9 @@ export interface ApiDeps {
   store: ClickHouseDriver;
   tokens: TokenVerifier;
   policies: ArchivePolicyResolver;
-  policyList: readonly ArchivePolicy[];
-  rules: readonly ArchivePolicyRule[];
+  /** The policies and rules as they are now (the policy store's lists). */
+  policyList: () => readonly ArchivePolicy[];
+  rules: () => readonly ArchivePolicyRule[];
   clock: Clock;
 }
 
@@ -30,8 +31,8 @@ export function createApi(deps: ApiDeps): Api {
         policies: deps.policies,
         auth,
         clock: deps.clock,
-        policyList: () => [...deps.policyList],
-        rules: () => deps.rules,
+        policyList: () => [...deps.policyList()],
+        rules: () => deps.rules(),
       });
     },
   };

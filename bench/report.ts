@@ -10,6 +10,14 @@ export interface BenchRow {
   unit: string;
   peer: string | null;
   peer_value: number | null;
+  /** Whether a larger value is better (rates, the default) or a smaller one (latencies). */
+  better?: 'higher' | 'lower';
+}
+
+/** How many times better than the peer: value/peer for rates, peer/value for latencies. */
+export function ratioOf(row: BenchRow): number | null {
+  if (!row.peer_value || !row.value) return null;
+  return row.better === 'lower' ? row.peer_value / row.value : row.value / row.peer_value;
 }
 
 export const RESULTS_FILE = join(dirname(fileURLToPath(import.meta.url)), 'results', 'latest.json');
@@ -22,7 +30,7 @@ export function printTable(rows: readonly BenchRow[]): void {
     unit: r.unit,
     peer: r.peer ?? '-',
     'peer value': r.peer_value === null ? '-' : r.peer_value.toLocaleString('en-US', { maximumFractionDigits: 1 }),
-    ratio: r.peer_value ? `${(r.value / r.peer_value).toFixed(1)}x` : '-',
+    'x better than peer': ratioOf(r) === null ? '-' : `${(ratioOf(r) as number).toFixed(1)}x`,
   }));
   const columns = Object.keys(table[0] ?? { suite: '' }) as Array<keyof (typeof table)[number]>;
   const widths = columns.map((c) => Math.max(c.length, ...table.map((row) => String(row[c]).length)));

@@ -1,29 +1,41 @@
 import { reachable } from '../test/support/services.ts';
 import { benchCollector } from './collector.ts';
 import { benchEvents } from './events.ts';
+import { benchPipelineBesideGnocchi } from './pipeline.ts';
 import { benchSlice } from './slice.ts';
 import { printTable, writeResults, type BenchRow } from './report.ts';
 
 /**
  * `npm run bench`: every benchmark, sized for this 2-core machine. Each prints a table
  * and the rows go to bench/results/latest.json ({suite, name, value, unit, peer, peer_value}).
- * BENCH_NOTIFICATIONS scales the slice benchmark (default 20,000 notifications = 60,000 samples).
+ * BENCH_NOTIFICATIONS scales the slice benchmark (default 20,000 notifications = 60,000 samples);
+ * BENCH_ONLY=slice,pipeline,collector,events picks suites; BENCH_PIPELINE_QUICK=1 shrinks the pipeline shapes.
  */
 async function main(): Promise<void> {
   const notifications = Number(process.env.BENCH_NOTIFICATIONS ?? 20_000);
+  // BENCH_ONLY=slice,pipeline,collector,events runs just those suites (default: all).
+  const only = process.env.BENCH_ONLY?.split(',').map((s) => s.trim());
+  const runs = (suite: string) => !only || only.includes(suite);
   const rows: BenchRow[] = [];
-  process.stderr.write(`slice benchmark: ${notifications} notifications, ${notifications * 3} samples\n`);
-  rows.push(await benchSlice('embedded', notifications, {}));
+  if (runs('slice')) {
+    process.stderr.write(`slice benchmark: ${notifications} notifications, ${notifications * 3} samples\n`);
+    rows.push(await benchSlice('embedded', notifications, {}));
+  }
   const brokers = process.env.KAFKA_BROKERS ?? '127.0.0.1:9092';
   if (await reachable(brokers.split(',')[0] as string)) {
-    rows.push(await benchSlice('kafka', notifications, { KAFKA_BROKERS: brokers }));
+    if (runs('slice')) rows.push(await benchSlice('kafka', notifications, { KAFKA_BROKERS: brokers }));
+    if (runs('pipeline')) rows.push(...(await benchPipelineBesideGnocchi(brokers.split(','))));
   } else {
-    process.stderr.write(`Kafka is not reachable at ${brokers}: the Kafka-path benchmark did not run (bash scripts/kafka.sh start)\n`);
+    process.stderr.write(`Kafka is not reachable at ${brokers}: the Kafka-path and pipeline benchmarks did not run (bash scripts/kafka.sh start)\n`);
   }
-  process.stderr.write('notification mapping benchmark (ours and Ceilometer 19, same mix)\n');
-  rows.push(...(await benchCollector()));
-  process.stderr.write('event conversion benchmark (ours and Ceilometer 19, same corpus)\n');
-  rows.push(...(await benchEvents()));
+  if (runs('collector')) {
+    process.stderr.write('notification mapping benchmark (ours and Ceilometer 19, same mix)\n');
+    rows.push(...(await benchCollector()));
+  }
+  if (runs('events')) {
+    process.stderr.write('event conversion benchmark (ours and Ceilometer 19, same corpus)\n');
+    rows.push(...(await benchEvents()));
+  }
   printTable(rows);
   writeResults(rows);
 }

@@ -1,7 +1,8 @@
 import { join, resolve } from 'node:path';
-import { ConfigError, CumulusError, DEFAULT_KAFKA_PARTITIONS, DEFAULT_KAFKA_REPLICATION_FACTOR, KafkaStream, TelemetryRegistry, systemClock, type CumulusConfig, type Lifecycle, type Logger } from '../core/index.ts';
-import { createSampleWriter, DEFAULT_MAX_BATCH_RECORDS, DEFAULT_SAMPLE_WRITER_GROUP } from '../pipeline/index.ts';
-import { ArchivePolicyResolver, BUILTIN_ARCHIVE_POLICIES, DEFAULT_ARCHIVE_POLICY_RULES, createDriver, migrate, type ClickHouseDriver } from '../storage/index.ts';
+import { ConfigError, CumulusError, DEFAULT_KAFKA_PARTITIONS, DEFAULT_KAFKA_REPLICATION_FACTOR, KafkaStream, TelemetryRegistry, openStateDatabase, systemClock, type CumulusConfig, type Lifecycle, type Logger } from '../core/index.ts';
+import { DEFAULT_MAX_BATCH_RECORDS } from '../pipeline/index.ts';
+import { createDriver, migrate, MIGRATIONS, type ClickHouseDriver } from '../storage/index.ts';
+import { clusterOf, startPipelineWriters, type PipelineWriters } from './pipeline-writers.ts';
 import { persistentSecret } from './secrets.ts';
 
 export interface PipelineStageOptions {
@@ -53,30 +54,31 @@ export async function startPipelineStage(config: CumulusConfig, logger: Logger, 
   const telemetry = new TelemetryRegistry();
   const store = createDriver({ ...config.store, dataDir: join(dataDir, 'clickhouse') });
   const stream = new KafkaStream({ brokers: config.stream.brokers, clientId: `${config.stream.clientId}-pipeline`, partitions: DEFAULT_KAFKA_PARTITIONS, replicationFactor: DEFAULT_KAFKA_REPLICATION_FACTOR }, logger.child({ component: 'stream' }));
-  const policies = new ArchivePolicyResolver(BUILTIN_ARCHIVE_POLICIES, DEFAULT_ARCHIVE_POLICY_RULES);
-  const writer = createSampleWriter(
-    { groupId: options.groupId ?? DEFAULT_SAMPLE_WRITER_GROUP, maxBatchRecords, meteringSecret },
-    { stream, store, policies, clock: systemClock, logger: logger.child({ component: 'pipeline' }), telemetry: telemetry.component('pipeline.samples') },
-  );
+  // Archive policies, rules and resource types: this worker's state store. Workers on several
+  // hosts need them shared (docs/scale-out.md), which SQLite cannot do across hosts.
+  const stateDb = openStateDatabase(join(dataDir, 'state.sqlite'));
+  let writers: PipelineWriters | null = null;
   // Order: the store first (where records go), then the stream (where they come from).
   try {
-    await untilStoreAnswers(() => migrate(store), logger);
+    await untilStoreAnswers(() => migrate(store, MIGRATIONS, clusterOf(config)), logger);
     await stream.start();
-    await writer.start();
+    writers = await startPipelineWriters({ meteringSecret, maxBatchRecords, ...(options.groupId !== undefined ? { groupId: options.groupId } : {}) }, { stream, store, stateDb, clock: systemClock, logger: logger.child({ component: 'pipeline' }), telemetry });
   } catch (err) {
-    await writer.stop().catch(() => undefined);
     await stream.stop().catch(() => undefined);
     await store.close().catch(() => undefined);
+    stateDb.close();
     throw err;
   }
+  const running = writers;
   return {
     telemetry,
     store,
     async start() {},
     async stop() {
-      await writer.stop();
+      await running.stop();
       await stream.stop();
       await store.close();
+      stateDb.close();
     },
   };
 }

@@ -25,8 +25,9 @@ import {
   type Logger,
   type Stream,
 } from '../core/index.ts';
-import { createSampleWriter, DEFAULT_MAX_BATCH_RECORDS, DEFAULT_SAMPLE_WRITER_GROUP } from '../pipeline/index.ts';
-import { ArchivePolicyResolver, BUILTIN_ARCHIVE_POLICIES, DEFAULT_ARCHIVE_POLICY_RULES, createDriver, migrate, type ClickHouseDriver } from '../storage/index.ts';
+import { DEFAULT_MAX_BATCH_RECORDS } from '../pipeline/index.ts';
+import { createDriver, migrate, MIGRATIONS, type ClickHouseDriver } from '../storage/index.ts';
+import { clusterOf, startPipelineWriters } from './pipeline-writers.ts';
 import { PeriodicTasks } from './periodic.ts';
 import { persistentSecret } from './secrets.ts';
 
@@ -65,6 +66,7 @@ export interface Platform {
 
 const DRAIN_POLL_MS = 20;
 
+
 function freePort(host: string): Promise<number> {
   return new Promise((resolvePort, reject) => {
     const server = createServer();
@@ -95,7 +97,7 @@ export async function startPlatform(config: CumulusConfig, options: PlatformOpti
     started.push({ stop: () => void stateDb.close() });
     const store = createDriver({ ...config.store, dataDir: join(dataDir, 'clickhouse') });
     started.push({ stop: () => store.close() });
-    await migrate(store);
+    await migrate(store, MIGRATIONS, clusterOf(config));
 
     const bus: Bus =
       config.bus.kind === 'amqp'
@@ -110,14 +112,12 @@ export async function startPlatform(config: CumulusConfig, options: PlatformOpti
     await stream.start();
     started.push(stream);
 
-    const policies = new ArchivePolicyResolver(BUILTIN_ARCHIVE_POLICIES, DEFAULT_ARCHIVE_POLICY_RULES);
-    const groupId = options.pipelineGroupId ?? DEFAULT_SAMPLE_WRITER_GROUP;
-    const writer = createSampleWriter(
-      { groupId, maxBatchRecords: DEFAULT_MAX_BATCH_RECORDS, meteringSecret },
-      { stream, store, policies, clock, logger: logger.child({ component: 'pipeline' }), telemetry: telemetry.component('pipeline.samples') },
+    const pipeline = await startPipelineWriters(
+      { meteringSecret, maxBatchRecords: DEFAULT_MAX_BATCH_RECORDS, ...(options.pipelineGroupId !== undefined ? { groupId: options.pipelineGroupId } : {}) },
+      { stream, store, stateDb, clock, logger: logger.child({ component: 'pipeline' }), telemetry },
     );
-    await writer.start();
-    started.push(writer);
+    started.push(pipeline);
+    const policies = pipeline.policyStore.resolver;
 
     const listenerConfig = { ...DEFAULT_NOTIFICATION_LISTENER_CONFIG, queue: options.notificationQueue ?? DEFAULT_NOTIFICATION_LISTENER_CONFIG.queue };
     const drops = createDropCollector();
@@ -177,7 +177,7 @@ export async function startPlatform(config: CumulusConfig, options: PlatformOpti
     });
     app.get('/healthz', async () => ({ status: 'ok' }));
     cloud.register(app);
-    createApi({ store, tokens: cloud.tokens, policies, policyList: BUILTIN_ARCHIVE_POLICIES, rules: DEFAULT_ARCHIVE_POLICY_RULES, clock }).register(app);
+    createApi({ store, tokens: cloud.tokens, policies, policyList: () => pipeline.policyStore.listPolicies(), rules: () => pipeline.policyStore.listRules(), clock }).register(app);
     await app.listen({ host: config.host, port });
     started.push({ stop: () => app.close() });
 
@@ -215,7 +215,7 @@ export async function startPlatform(config: CumulusConfig, options: PlatformOpti
       await cloud.nova.stop();
       for (;;) {
         const busDepth = bus instanceof InProcessBus ? bus.depth(listenerConfig.queue) : 0;
-        const lag = stream instanceof InProcessStream ? stream.lag(groupId, TOPICS.samples) : 0;
+        const lag = stream instanceof InProcessStream ? pipeline.groups.reduce((sum, g) => sum + stream.lag(g.groupId, g.topic), 0) : 0;
         if (busDepth === 0 && lag === 0) return;
         if (Date.now() > deadline) throw new Error(`drain timed out: ${busDepth} message(s) on the bus, ${lag} record(s) behind on the stream`);
         await new Promise((r) => setTimeout(r, DRAIN_POLL_MS));

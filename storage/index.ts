@@ -50,3 +50,6 @@ export function createDriver(config: StorageConfig): ClickHouseDriver {
 export * from './schema/index.ts';
 export * from './queries/index.ts';
 export * from './archive-policies.ts';
+export * from './resource-types.ts';
+export * from './resource-type-store.ts';
+export * from './policy-store.ts';

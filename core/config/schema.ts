@@ -83,6 +83,8 @@ export const configSchema = z
         clickhouseUser: z.string().optional(),
         clickhousePassword: z.string().optional(),
         clickhouseDatabase: z.string().optional(),
+        /** Experimental: a ClickHouse cluster (its remote_servers name, env CLICKHOUSE_CLUSTER); migrations then run as ON CLUSTER DDL with replicated, sharded tables (docs/scale-out.md). */
+        clickhouseCluster: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a ClickHouse identifier (letters, digits, _)').optional(),
       })
       .default({}),
   })

@@ -6,6 +6,8 @@ export interface SampleWriterConfig {
   maxBatchRecords: number;
   /** HMAC key the collectors signed samples with; unsigned or forged samples are refused. */
   meteringSecret: string;
+  /** The topic read (default cumulus.samples); benchmarks use their own to measure only their records. */
+  topic?: string;
 }
 
 export const DEFAULT_SAMPLE_WRITER_GROUP = 'cumulus-pipeline-samples';

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { InProcessStream, ManualClock, TelemetryRegistry, TOPICS, metricId, sampleId, signSample, silentLogger, type ConsumedRecord, type Sample } from '../../core/index.ts';
 import { ArchivePolicyResolver, BUILTIN_ARCHIVE_POLICIES, createChdbDriver, migrate, selectMeasures, type ClickHouseDriver } from '../../storage/index.ts';
+import { createResourceIndex } from './resource-index.ts';
 import { createSampleWriter } from './sample-writer.ts';
 
 const SECRET = 'test-metering-secret-0123456789';
@@ -46,7 +47,10 @@ describe('sample writer (chDB)', () => {
   let group = 0;
 
   const writer = (maxBatchRecords = 1000) =>
-    createSampleWriter({ groupId: `g${group}`, maxBatchRecords, meteringSecret: SECRET }, { stream, store, policies, clock, logger: silentLogger(), telemetry: new TelemetryRegistry().component('w') });
+    createSampleWriter(
+      { groupId: `g${group}`, maxBatchRecords, meteringSecret: SECRET },
+      { stream, store, policies, resourceIndex: createResourceIndex({ store, policyForMetric: (name) => policies.forMetric(name).name }), clock, logger: silentLogger(), telemetry: new TelemetryRegistry().component('w') },
+    );
 
   const points = async (resource: string, name: string, method: 'mean' | 'sum' | 'count' | 'max' | 'std' | 'first' | 'last', granularity?: number) =>
     (await store.query<{ bucket: string; granularity: number; value: number }>(selectMeasures({ metricId: metricId(resource, name), method, granularity, now: clock.now() }))).map((r) => [Number(r.bucket), Number(r.granularity), Number(r.value)]);
@@ -149,5 +153,30 @@ describe('sample writer (chDB)', () => {
     await w.stop();
     expect(stream.lag(`g${group}`, TOPICS.samples)).toBe(0);
     expect(await points(r, 'vcpus', 'mean')).toEqual([[Math.floor(T0 / 300_000) * 300, 300, 3]]);
+  });
+
+  it('refuses measures older than the back window to the dead letters, with the reason, and merges late ones inside it', async () => {
+    const r = 'res-late';
+    // ceilometer-low: 300 s blocks, back_window 0. The newest stored measure is in block B;
+    // a later batch may reach back to B's start, not before.
+    const block = Math.floor(T0 / 300_000) * 300_000;
+    const dead: Array<{ code: string; reason: string; payload_base64: string }> = [];
+    const handle = await stream.subscribe({ groupId: 'late-reader', topics: [TOPICS.dead], fromBeginning: true, maxBatchRecords: 100 }, {
+      consume: async (b) => void dead.push(...b.records.map((x) => JSON.parse(x.value.toString()) as (typeof dead)[number])),
+    });
+    const w = writer();
+    await w.consume({ topic: TOPICS.samples, partition: 0, records: records([sample(r, 'vcpus', 4, block + 120_000, 1)]) });
+    const inside = sample(r, 'vcpus', 8, block + 1_000, 2);
+    const outside = sample(r, 'vcpus', 100, block - 1_000, 3);
+    await w.consume({ topic: TOPICS.samples, partition: 0, records: records([inside, outside], 1) });
+    const deadline = Date.now() + 5000;
+    while (dead.length < 1 && Date.now() < deadline) await new Promise((res) => setTimeout(res, 20));
+    await handle.close();
+    expect(dead.map((d) => d.code)).toEqual(['CUMULUS_PIPELINE_MEASURE_BEFORE_BACK_WINDOW']);
+    expect(dead[0]?.reason).toContain('back window');
+    expect((JSON.parse(Buffer.from(dead[0]?.payload_base64 ?? '', 'base64').toString()) as Sample).id).toBe(outside.id);
+    // The late measure inside the window is merged into its bucket; the refused one is nowhere.
+    expect(await points(r, 'vcpus', 'mean')).toEqual([[block / 1000, 300, 6]]);
+    expect(await points(r, 'vcpus', 'count')).toEqual([[block / 1000, 300, 2]]);
   });
 });

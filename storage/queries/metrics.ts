@@ -54,21 +54,3 @@ export function selectMetrics(filter: MetricFilter): BoundQuery {
     params,
   };
 }
-
-export interface ResourceRow {
-  id: string;
-  type: string;
-  project_id: string;
-  user_id: string;
-  started_at: string;
-  ended_at: string | null;
-  revision_start: string;
-  attributes: string;
-}
-
-export function selectResource(id: string, projectId: string | null): BoundQuery {
-  return {
-    sql: `SELECT id, type, project_id, user_id, started_at, ended_at, revision_start, attributes FROM resources FINAL WHERE id = {id:String}${projectId === null ? '' : ' AND project_id = {project_id:String}'} LIMIT 1`,
-    params: projectId === null ? { id } : { id, project_id: projectId },
-  };
-}

@@ -1,0 +1,209 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { KafkaStream, TelemetryRegistry, metricId, sampleId, SampleSigner, silentLogger, systemClock, type Sample } from '../core/index.ts';
+import { createResourceIndex, createSampleWriter } from '../pipeline/index.ts';
+import { ArchivePolicyResolver, BUILTIN_ARCHIVE_POLICIES, createChdbDriver, migrate, selectCrossMetricAggregate, selectMeasures, type ArchivePolicy, type ClickHouseDriver } from '../storage/index.ts';
+import { benchGnocchi, GNOCCHI_PEER, gnocchiAvailability, startGnocchi, stopGnocchi, type GnocchiFigures } from './gnocchi-peer.ts';
+import { progress, type BenchRow } from './report.ts';
+
+/** One ingestion shape: so many metrics, each with so many measures 60 s apart. */
+export interface PipelineShape {
+  metrics: number;
+  points: number;
+}
+
+export interface PipelineFigures {
+  shape: PipelineShape;
+  /** Measures per second from the first record sent to Kafka until every measure is in ClickHouse with its rollups. */
+  measuresPerSecond: number;
+  seconds: number;
+}
+
+export interface ReadFigures {
+  /** One metric's day at 60 s (mean), milliseconds. */
+  singleP50Ms: number;
+  singleP95Ms: number;
+  /** Mean across the metrics of their per-metric means, a day at 60 s, milliseconds. */
+  crossP50Ms: number;
+  crossMetrics: number;
+}
+
+const SECRET = 'pipeline-benchmark-metering-secret-0123';
+const METRIC = 'bench.gauge';
+/**
+ * The Gnocchi peer's policy (bench/gnocchi-peer.ts BENCH_ARCHIVE_POLICY): one 60 s archive
+ * over a day, so neither side computes rollups the comparison does not read. (Our rollup
+ * rows keep every state whatever the methods; that is our cost, not a choice here.)
+ */
+const POLICY: ArchivePolicy = { name: 'cumulus-bench-60s-1d', back_window: 0, aggregation_methods: ['mean', 'min', 'max', 'sum', 'count'], definition: [{ granularity: 60, points: 1440 }] };
+const SINGLE_READS = 50;
+const CROSS_READS = 5;
+const SEND_CHUNK = 5_000;
+
+/**
+ * Where the data starts: so many minutes before now, so the last point is the newest.
+ * Our retention runs from now (Gnocchi's from a metric's newest point), and the policy
+ * keeps a day: data of a fixed past day would already have expired here.
+ */
+export function benchDataStartMs(points: number, now = Date.now()): number {
+  return Math.floor(now / 60_000) * 60_000 - points * 60_000;
+}
+
+function percentile(sorted: readonly number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
+}
+
+/**
+ * Our pipeline on one shape: signed samples into a topic of their own on the real Kafka,
+ * consumed by the sample writer into chDB (metric index, measures, rollups), timed from the
+ * first send until the store holds every measure. Then the reads, on the same data.
+ */
+export async function benchPipeline(brokers: readonly string[], shape: PipelineShape, withReads: boolean): Promise<{ ingest: PipelineFigures; reads: ReadFigures | null }> {
+  const runId = randomUUID().slice(0, 8);
+  const dataDir = mkdtempSync(join(tmpdir(), 'cumulus-bench-pipeline-'));
+  const store: ClickHouseDriver = createChdbDriver({ dataDir });
+  const stream = new KafkaStream({ brokers, clientId: `bench-pipeline-${runId}`, partitions: 3, replicationFactor: 1 }, silentLogger());
+  const topic = `cumulus.bench-samples-${runId}`;
+  const total = shape.metrics * shape.points;
+  const dayStart = benchDataStartMs(shape.points);
+  const resources = Array.from({ length: shape.metrics }, (_, i) => `bench-${runId}-${i}`);
+  try {
+    await migrate(store);
+    await stream.start();
+    await stream.ensureTopics([topic]);
+    const policies = new ArchivePolicyResolver([...BUILTIN_ARCHIVE_POLICIES, POLICY], [{ name: 'bench', metric_pattern: '*', archive_policy_name: POLICY.name }]);
+    const writer = createSampleWriter(
+      { groupId: `bench-pipeline-${runId}`, maxBatchRecords: 20_000, meteringSecret: SECRET, topic },
+      { stream, store, policies, resourceIndex: createResourceIndex({ store, policyForMetric: (name) => policies.forMetric(name).name }), clock: systemClock, logger: silentLogger(), telemetry: new TelemetryRegistry().component('bench.pipeline') },
+    );
+    const signer = new SampleSigner(SECRET);
+    const sampleAt = (point: number, resource: number): Sample => {
+      const resourceId = resources[resource] as string;
+      const messageId = `${runId}-${resource}-${point}`;
+      return signer.sign({
+        id: sampleId(messageId, METRIC, resourceId),
+        name: METRIC,
+        type: 'gauge',
+        unit: '%',
+        volume: ((resource * 31 + point * 17) % 1000) / 10,
+        user_id: 'bench-user',
+        project_id: 'bench-project',
+        resource_id: resourceId,
+        timestamp: new Date(dayStart + point * 60_000).toISOString().replace('Z', '+00:00'),
+        resource_metadata: {},
+        source: 'openstack',
+        message_id: messageId,
+      });
+    };
+
+    // 1. the clock starts; the writer consumes while the records are sent, point by point across the metrics (as they would arrive).
+    const started = performance.now();
+    await writer.start();
+    let sent = 0;
+    let batch: Sample[] = [];
+    for (let point = 0; point < shape.points; point++) {
+      for (let resource = 0; resource < shape.metrics; resource++) {
+        batch.push(sampleAt(point, resource));
+        if (batch.length === SEND_CHUNK) {
+          await stream.send(topic, batch.map((s) => ({ key: s.resource_id, value: Buffer.from(JSON.stringify(s)) })));
+          sent += batch.length;
+          batch = [];
+          progress(`  ours ${shape.metrics}x${shape.points} sent`, sent, total);
+        }
+      }
+    }
+    if (batch.length > 0) await stream.send(topic, batch.map((s) => ({ key: s.resource_id, value: Buffer.from(JSON.stringify(s)) })));
+    progress(`  ours ${shape.metrics}x${shape.points} sent`, total, total);
+    // 2. until every measure is stored (the rollups are written by the same insert).
+    let stored = 0;
+    const deadline = Date.now() + 1_800_000;
+    while (stored < total) {
+      if (Date.now() > deadline) throw new Error(`ours ${shape.metrics}x${shape.points}: only ${stored}/${total} measures after 30 minutes`);
+      await new Promise((r) => setTimeout(r, 200));
+      const [row] = await store.query<{ n: string }>({ sql: 'SELECT count() AS n FROM measures' });
+      stored = Number(row?.n ?? 0);
+      progress(`  ours ${shape.metrics}x${shape.points} stored`, Math.min(stored, total), total);
+    }
+    const seconds = (performance.now() - started) / 1000;
+    await writer.stop();
+    const ingest = { shape, measuresPerSecond: total / seconds, seconds };
+    if (!withReads) return { ingest, reads: null };
+
+    // 3. reads: one metric's day at 60 s, then the mean across all the metrics.
+    const now = new Date();
+    const start = new Date(dayStart);
+    const stop = new Date(dayStart + 86_400_000);
+    const ids = resources.map((r) => metricId(r, METRIC));
+    const single: number[] = [];
+    for (let i = 0; i < SINGLE_READS; i++) {
+      const t = performance.now();
+      const rows = await store.query(selectMeasures({ metricId: ids[i % ids.length] as string, method: 'mean', granularity: 60, start, stop, now }));
+      single.push(performance.now() - t);
+      if (rows.length !== Math.min(shape.points, 1440)) throw new Error(`a single-metric read returned ${rows.length} points, expected ${Math.min(shape.points, 1440)}`);
+    }
+    const cross: number[] = [];
+    for (let i = 0; i < CROSS_READS; i++) {
+      const t = performance.now();
+      const rows = await store.query(selectCrossMetricAggregate({ metricIds: ids, method: 'mean', reaggregation: 'mean', granularity: 60, start, stop, now }));
+      cross.push(performance.now() - t);
+      if (rows.length !== Math.min(shape.points, 1440)) throw new Error(`the cross-metric mean returned ${rows.length} points, expected ${Math.min(shape.points, 1440)}`);
+    }
+    single.sort((a, b) => a - b);
+    cross.sort((a, b) => a - b);
+    return { ingest, reads: { singleP50Ms: percentile(single, 50), singleP95Ms: percentile(single, 95), crossP50Ms: percentile(cross, 50), crossMetrics: ids.length } };
+  } finally {
+    await stream.stop().catch(() => undefined);
+    await store.close().catch(() => undefined);
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+/** Both shapes of the issue, or small ones for a quick look (BENCH_PIPELINE_QUICK=1). */
+function shapes(): [PipelineShape, PipelineShape] {
+  return process.env.BENCH_PIPELINE_QUICK === '1'
+    ? [
+        { metrics: 100, points: 100 },
+        { metrics: 100, points: 1000 },
+      ]
+    : [
+        { metrics: 1000, points: 100 },
+        { metrics: 1000, points: 1000 },
+      ];
+}
+
+const row = (name: string, value: number, unit: string, peerValue: number | null, better: 'higher' | 'lower' = 'higher'): BenchRow => ({ suite: 'pipeline', name, value, unit, peer: peerValue === null ? null : GNOCCHI_PEER, peer_value: peerValue, better });
+
+/**
+ * The pipeline beside real Gnocchi 4.4 (scripts/gnocchi.sh: gnocchi-api + metricd, file
+ * storage, PostgreSQL index) in the same run: measures/s end to end on both shapes, one
+ * metric's day read at 60 s, and the mean across all the metrics of the larger shape.
+ */
+export async function benchPipelineBesideGnocchi(brokers: readonly string[]): Promise<BenchRow[]> {
+  const [small, large] = shapes();
+  process.stderr.write(`pipeline benchmark: ours, ${small.metrics}x${small.points} then ${large.metrics}x${large.points} measures (Kafka -> ClickHouse rollups)\n`);
+  const ours = [await benchPipeline(brokers, small, true), await benchPipeline(brokers, large, true)];
+  process.stderr.write('pipeline benchmark: Gnocchi 4.4, the same shapes (bash scripts/gnocchi.sh start)\n');
+  let peer: GnocchiFigures | null = null;
+  try {
+    startGnocchi();
+    const available = await gnocchiAvailability();
+    if (!available.available) throw new Error(available.reason);
+    peer = await benchGnocchi({ shapes: [small, large], aggregateSizes: [large.metrics] });
+  } catch (err) {
+    process.stderr.write(`Gnocchi could not be measured (${err instanceof Error ? err.message : String(err)}): no peer figures\n`);
+  } finally {
+    stopGnocchi();
+  }
+  const rows: BenchRow[] = [];
+  ours.forEach(({ ingest, reads }, i) => {
+    const theirs = peer?.ingestion[i]?.measuresPerSecond ?? null;
+    rows.push(row(`measures/s end to end, ${ingest.shape.metrics} metrics x ${ingest.shape.points} points (Kafka -> ClickHouse rollups; Gnocchi: API -> metricd)`, ingest.measuresPerSecond, 'measures/s', theirs));
+    if (reads) rows.push(row(`one metric's day at 60 s (${Math.min(ingest.shape.points, 1440)} points), p50`, reads.singleP50Ms, 'ms', peer?.reads[i]?.p50Ms ?? null, 'lower'));
+  });
+  const crossOurs = ours[1]?.reads;
+  const crossTheirs = peer?.aggregates.find((a) => a.metrics === large.metrics);
+  if (crossOurs) rows.push(row(`mean across ${crossOurs.crossMetrics} metrics, a day at 60 s, p50`, crossOurs.crossP50Ms, 'ms', crossTheirs && 'p50Ms' in crossTheirs ? crossTheirs.p50Ms : null, 'lower'));
+  return rows;
+}
