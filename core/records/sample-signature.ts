@@ -68,9 +68,25 @@ function canonical(value: unknown): string | undefined {
   return `${out}}`;
 }
 
+/**
+ * Digests of short metadata forms, by their canonical JSON: a stream repeats the same few
+ * ({} for many pollsters, one host's metadata for its samples). Keyed by content, so a hit
+ * is always right; bounded by clearing.
+ */
+const shortDigests = new Map<string, string>();
+const SHORT_METADATA_CHARS = 256;
+
 /** How resource_metadata enters the signed bytes: the quoted SHA-256 of its canonical JSON. */
 function metadataDigest(metadata: unknown): string {
-  return `"sha256:${hash('sha256', canonical(metadata) ?? 'null', 'hex')}"`;
+  const json = canonical(metadata) ?? 'null';
+  if (json.length > SHORT_METADATA_CHARS) return `"sha256:${hash('sha256', json, 'hex')}"`;
+  let digest = shortDigests.get(json);
+  if (digest === undefined) {
+    digest = `"sha256:${hash('sha256', json, 'hex')}"`;
+    if (shortDigests.size >= 4096) shortDigests.clear();
+    shortDigests.set(json, digest);
+  }
+  return digest;
 }
 
 /**

@@ -21,8 +21,18 @@ export interface KafkaStreamConfig {
    * so the group's next member gets its records again. Default DEFAULT_KAFKA_STOP_GRACE_MS.
    */
   stopGraceMs?: number;
+  /**
+   * Bytes fetched per partition per request. Bigger fetches make bigger batches, and a
+   * consumer's cost is per batch (a ClickHouse insert, a commit), not per record.
+   * Default DEFAULT_KAFKA_FETCH_BYTES_PER_PARTITION.
+   */
+  fetchBytesPerPartition?: number;
+  /** Partitions one consumer works on at once (each in order). Default DEFAULT_KAFKA_PARTITIONS_AT_ONCE. */
+  partitionsAtOnce?: number;
 }
 
+export const DEFAULT_KAFKA_FETCH_BYTES_PER_PARTITION = 16 * 1024 * 1024;
+export const DEFAULT_KAFKA_PARTITIONS_AT_ONCE = 3;
 export const DEFAULT_KAFKA_PARTITIONS = 3;
 export const DEFAULT_KAFKA_REPLICATION_FACTOR = 1;
 export const DEFAULT_KAFKA_RETRY_DELAY_MS = 250;
@@ -132,7 +142,16 @@ export class KafkaStream implements Stream {
 
   async subscribe(subscription: StreamSubscription, consumer: StreamConsumer): Promise<StreamConsumerHandle> {
     await this.ensureTopics(subscription.topics);
-    const kafkaConsumer = this.kafka.consumer({ groupId: subscription.groupId, allowAutoTopicCreation: false, maxWaitTimeInMs: 250, sessionTimeout: 30_000, heartbeatInterval: 3000 });
+    const perPartition = this.config.fetchBytesPerPartition ?? DEFAULT_KAFKA_FETCH_BYTES_PER_PARTITION;
+    const kafkaConsumer = this.kafka.consumer({
+      groupId: subscription.groupId,
+      allowAutoTopicCreation: false,
+      maxWaitTimeInMs: 250,
+      sessionTimeout: 30_000,
+      heartbeatInterval: 3000,
+      maxBytesPerPartition: perPartition,
+      maxBytes: perPartition * 4,
+    });
     const closing = signal();
     const abandoned = signal();
     let closed: Promise<void> | null = null;
@@ -166,6 +185,8 @@ export class KafkaStream implements Stream {
     this.consumers.add(active);
     await kafkaConsumer.run({
       autoCommit: false,
+      // Partitions are independent (each keeps its order and its own commits), so a slow insert of one does not hold the others.
+      partitionsConsumedConcurrently: this.config.partitionsAtOnce ?? DEFAULT_KAFKA_PARTITIONS_AT_ONCE,
       eachBatchAutoResolve: false,
       eachBatch: async ({ batch, heartbeat, isRunning, isStale, resolveOffset, commitOffsetsIfNecessary }) => {
         const all: ConsumedRecord[] = batch.messages.map((m) => ({

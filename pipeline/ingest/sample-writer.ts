@@ -43,6 +43,18 @@ export function createSampleWriter(config: SampleWriterConfig, deps: SampleWrite
   if (!Number.isInteger(config.maxBatchRecords) || config.maxBatchRecords < 1) throw new ConfigError(`pipeline.maxBatchRecords must be a whole number >= 1, got ${config.maxBatchRecords}`);
   // Per metric, the start (ms) of the block holding its newest stored measure: what the back window is measured from.
   const newestBlock = new Map<string, number>();
+  // Metric ids by resource and name: a SHA-1 per sample otherwise, for the same few thousand metrics.
+  const metricIds = new Map<string, string>();
+  const metricIdOf = (resourceId: string, name: string): string => {
+    const key = `${resourceId}\u0000${name}`;
+    let id = metricIds.get(key);
+    if (id === undefined) {
+      id = metricId(resourceId, name);
+      if (metricIds.size >= NEWEST_CACHE_LIMIT) metricIds.clear();
+      metricIds.set(key, id);
+    }
+    return id;
+  };
   let handle: StreamConsumerHandle | null = null;
 
   async function newestBefore(metricIds: readonly string[]): Promise<Map<string, number>> {
@@ -78,7 +90,7 @@ export function createSampleWriter(config: SampleWriterConfig, deps: SampleWrite
     // 1. index first: a metric is queryable by id before its measures land, never after.
     await deps.resourceIndex.indexSamples(samples, dedupToken);
     // 2. the back window, from what was stored before this chunk.
-    const pending: PendingMeasure[] = samples.map((sample, i) => ({ sample, metricId: metricId(sample.resource_id, sample.name), timestampMs: Date.parse(sample.timestamp), policy: deps.policies.forMetric(sample.name), offset: offsets[i] as string }));
+    const pending: PendingMeasure[] = samples.map((sample, i) => ({ sample, metricId: metricIdOf(sample.resource_id, sample.name), timestampMs: Date.parse(sample.timestamp), policy: deps.policies.forMetric(sample.name), offset: offsets[i] as string }));
     const { accepted, refused, newest } = applyBackWindow(pending, await newestBefore([...new Set(pending.map((m) => m.metricId))]), (m) => m.policy);
     for (const { measure, code, reason } of refused) refuse(measure.offset, Buffer.from(JSON.stringify(measure.sample)), code, reason);
     // 3. measures, deduplicated by the chunk's offsets (the rollups' view inherits the token).
