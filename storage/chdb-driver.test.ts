@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClickHouseDriver } from './driver.ts';
-import { chdbDataDirOf, createChdbDriver } from './chdb-driver.ts';
+import { chdbDataDirOf, createChdbDriver, stringifyRow } from './chdb-driver.ts';
 import { createDriver } from './index.ts';
 import { driverContract } from './driver-contract.test.ts';
 
@@ -23,6 +23,27 @@ afterAll(async () => {
 });
 
 driverContract('chdb', () => driver);
+
+describe('stringifyRow', () => {
+  const withReplacer = (row: unknown) => JSON.stringify(row, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
+
+  it.each<[string, unknown]>([
+    ['plain values', { a: 'x', n: 1.5, b: true, z: null, d: new Date(0), list: [1, 'two'] }],
+    ['strings to escape', { s: 'quote " backslash \\ nl \n ctl \u0001 lone \ud800 café 🚀 \u2028' }],
+    ['numbers', { big: 1e21, small: 5e-324, neg: -0, frac: 0.1 + 0.2, nan: Number.NaN, inf: Number.POSITIVE_INFINITY }],
+    ['a bigint at the top', { id: 12345678901234567890n, s: 'x' }],
+    ['a bigint nested', { a: [{ b: -5n }], c: 'y' }],
+    ['undefined fields', { a: undefined, b: 1 }],
+  ])('writes what JSON.stringify with the bigint replacer writes: %s', (_what, row) => {
+    expect(stringifyRow(row)).toBe(withReplacer(row));
+  });
+
+  it('still refuses what JSON cannot hold', () => {
+    const cyclic: Record<string, unknown> = {};
+    cyclic.self = cyclic;
+    expect(() => stringifyRow(cyclic)).toThrow(TypeError);
+  });
+});
 
 describe('chdb driver lifecycle', () => {
   it('is picked by createDriver when no URL is set, and exposes its directory to test tooling', async () => {

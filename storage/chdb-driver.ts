@@ -176,9 +176,15 @@ export function createChdbDriver(config: ChdbDriverConfig): ClickHouseDriver {
       const sql = `INSERT INTO ${table} FORMAT JSONEachRow`;
       return run(sql, async () => {
         if (rows.length === 0) return;
-        const settings: Record<string, string | number> = { ...INSERT_SETTINGS };
-        if (options.dedupToken !== undefined) settings.insert_deduplication_token = options.dedupToken;
-        await session.insert({ table, values: toJsonEachRow(rows), format: 'JSONEachRow', settings });
+        await session.insert({ table, values: toJsonEachRow(rows), format: 'JSONEachRow', settings: insertSettings(options) });
+      });
+    },
+
+    insertJsonEachRow(table: string, text: string, options: InsertOptions = {}): Promise<void> {
+      const sql = `INSERT INTO ${table} FORMAT JSONEachRow`;
+      return run(sql, async () => {
+        if (text === '') return;
+        await session.insert({ table, values: Buffer.from(text, 'utf8'), format: 'JSONEachRow', settings: insertSettings(options) });
       });
     },
 
@@ -199,6 +205,12 @@ export function createChdbDriver(config: ChdbDriverConfig): ClickHouseDriver {
 
   internals.set(driver, { dataDir, isClosed: () => closed });
   return driver;
+}
+
+function insertSettings(options: InsertOptions): Record<string, string | number> {
+  const settings: Record<string, string | number> = { ...INSERT_SETTINGS };
+  if (options.dedupToken !== undefined) settings.insert_deduplication_token = options.dedupToken;
+  return settings;
 }
 
 function closedError(): TransportError {
@@ -232,9 +244,18 @@ export function parseJsonEachRow<T>(text: string): T[] {
   return rows;
 }
 
+const bigintAsString = (_key: string, value: unknown): unknown => (typeof value === 'bigint' ? value.toString() : value);
+
 /** JSON.stringify, with bigint written as a decimal string (ClickHouse reads quoted integers). */
 export function stringifyRow(row: unknown): string {
-  return JSON.stringify(row, (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value));
+  // Without a replacer JSON.stringify takes its fast path (about twice as fast); it throws
+  // on a bigint, and only then is the row written again with the replacer.
+  try {
+    return JSON.stringify(row);
+  } catch (err) {
+    if (err instanceof TypeError) return JSON.stringify(row, bigintAsString);
+    throw err;
+  }
 }
 
 function toJsonEachRow(rows: readonly object[]): Buffer {

@@ -149,6 +149,30 @@ export function driverContract(label: string, getDriver: () => ClickHouseDriver)
       expect(sum).toEqual([{ s: 16 }]);
     });
 
+    it('inserts rows given as JSONEachRow text, with the same deduplication as insert()', async () => {
+      const d = getDriver();
+      await d.command({
+        sql: `CREATE TABLE text_src (id UInt32, s String, v Float64) ENGINE = MergeTree ORDER BY id
+              SETTINGS non_replicated_deduplication_window = 1000`,
+      });
+      const rows = [
+        { id: 1, s: 'quote " backslash \\ tab \t', v: 1e21 },
+        { id: 2, s: 'café ☁️ 🚀 \u2028', v: -0.5e-7 },
+      ];
+      const text = rows.map((r) => `${JSON.stringify(r)}\n`).join('');
+      await expect(d.insertJsonEachRow('text_src', '')).resolves.toBeUndefined();
+      await d.insertJsonEachRow('text_src', text, { dedupToken: 'text-1' });
+      await d.insertJsonEachRow('text_src', text, { dedupToken: 'text-1' });
+      expect(await d.query({ sql: 'SELECT id, s, v FROM text_src ORDER BY id' })).toEqual(rows);
+      await d.insertJsonEachRow('text_src', text, { dedupToken: 'text-2' });
+      expect(await d.query({ sql: 'SELECT count() AS c FROM text_src' })).toEqual([{ c: '4' }]);
+      await expect(d.insertJsonEachRow('no_such_table', text)).rejects.toMatchObject({
+        code: 'CUMULUS_STORAGE_QUERY_FAILED',
+        message: expect.stringContaining('INSERT INTO no_such_table'),
+      });
+      await expect(d.insertJsonEachRow('text_src', '{"id": "many"}\n')).rejects.toMatchObject({ code: 'CUMULUS_STORAGE_QUERY_FAILED' });
+    });
+
     it('runs a command with bound parameters', async () => {
       const d = getDriver();
       await d.command({ sql: 'CREATE TABLE cmd_t (k String, n UInt32) ENGINE = MergeTree ORDER BY k' });

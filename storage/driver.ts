@@ -27,6 +27,13 @@ export interface ClickHouseDriver {
   command(q: BoundQuery): Promise<void>;
   /** Inserts rows as JSONEachRow into `table` (a trusted identifier, never user input). */
   insert(table: string, rows: readonly object[], options?: InsertOptions): Promise<void>;
+  /**
+   * Inserts rows the caller already wrote as JSONEachRow text: one JSON object per line,
+   * each line ending with `\n` (`''` inserts nothing). The same insert as {@link insert}
+   * (settings, token, errors), for hot paths that know their row shape and can write the
+   * text faster than a generic serializer; the text is sent as it is.
+   */
+  insertJsonEachRow(table: string, text: string, options?: InsertOptions): Promise<void>;
   /** Flushes and releases the engine; idempotent. */
   close(): Promise<void>;
 }

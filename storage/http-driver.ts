@@ -17,6 +17,7 @@
  * URL are moved out of it, the client's own logging is off (failures surface as our
  * errors), and any message that would still contain the password is redacted.
  */
+import { Readable } from 'node:stream';
 import { ClickHouseError, ClickHouseLogLevel, createClient } from '@clickhouse/client';
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { BoundQuery, ClickHouseDriver, InsertOptions } from './driver.ts';
@@ -129,6 +130,27 @@ export function createHttpDriver(config: HttpDriverConfig): ClickHouseDriver {
             ...(options.dedupToken !== undefined ? { insert_deduplication_token: options.dedupToken } : {}),
           },
         });
+      });
+    },
+
+    insertJsonEachRow(table: string, text: string, options: InsertOptions = {}): Promise<void> {
+      const sql = `INSERT INTO ${table} FORMAT JSONEachRow`;
+      return run(sql, async () => {
+        if (text === '') return;
+        // client.insert() takes objects (or an object stream) for JSON formats; exec() sends
+        // the text as the request body, under the same settings as insert().
+        const result = await client.exec({
+          query: sql,
+          values: Readable.from([Buffer.from(text, 'utf8')], { objectMode: false }),
+          clickhouse_settings: {
+            ...INSERT_SETTINGS,
+            wait_end_of_query: 1,
+            ...(options.dedupToken !== undefined ? { insert_deduplication_token: options.dedupToken } : {}),
+          },
+        });
+        for await (const _chunk of result.stream) {
+          // The answer of an insert is empty; read to its end so the socket is reused.
+        }
       });
     },
 

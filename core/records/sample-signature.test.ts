@@ -91,6 +91,10 @@ describe('sample signatures', () => {
     ['upper-case hex of the right value', 'UPPER'],
     ['a number', 42],
     ['65 hex characters', 'a'.repeat(65)],
+    ['63 hex characters', 'a'.repeat(63)],
+    ['64 characters ending in a non-ASCII one', `${'a'.repeat(63)}é`],
+    ['64 characters with a space', `${'a'.repeat(32)} ${'a'.repeat(31)}`],
+    ['64 characters with a hex letter past f', `${'a'.repeat(63)}g`],
   ])('fails for a %s signature', (_what, signature) => {
     const sample = signSample(unsigned(), SECRET) as unknown as Record<string, unknown>;
     sample.message_signature = signature === 'UPPER' ? (sample.message_signature as string).toUpperCase() : signature;

@@ -1,6 +1,13 @@
 import { hash, timingSafeEqual } from 'node:crypto';
 import type { Sample } from './types.ts';
 
+/** A key of a sample, in sorted order, with its quoted forms as the first and as a later member. */
+interface SortedKey {
+  readonly key: string;
+  readonly first: string;
+  readonly next: string;
+}
+
 /** A sample before it is signed. */
 export type UnsignedSample = Omit<Sample, 'message_signature'>;
 
@@ -103,7 +110,7 @@ function metadataDigest(metadata: unknown): string {
  */
 export class SampleSigner {
   private lastKeys: readonly string[] = [];
-  private lastSorted: readonly string[] = [];
+  private lastSorted: readonly SortedKey[] = [];
   private lastMetadata: unknown = undefined;
   private lastMetadataDigest = '';
 
@@ -115,6 +122,8 @@ export class SampleSigner {
    */
   private inner: Buffer;
   private readonly outer: Buffer;
+  /** The signature being verified, decoded. */
+  private readonly given = Buffer.alloc(SHA256_BYTES);
 
   constructor(secret: string) {
     let key = Buffer.from(secret, 'utf8');
@@ -134,6 +143,12 @@ export class SampleSigner {
   }
 
   private hmac(message: string): string {
+    return this.digest(message, 'hex');
+  }
+
+  private digest(message: string, encoding: 'hex'): string;
+  private digest(message: string, encoding: 'buffer'): Buffer;
+  private digest(message: string, encoding: 'hex' | 'buffer'): string | Buffer {
     // UTF-8 takes at most 3 bytes per UTF-16 unit: count exactly only when that bound does not fit.
     const needed = SHA256_BLOCK + message.length * 3 <= this.inner.length ? 0 : SHA256_BLOCK + Buffer.byteLength(message, 'utf8');
     if (needed > this.inner.length) {
@@ -143,7 +158,7 @@ export class SampleSigner {
     }
     const written = this.inner.write(message, SHA256_BLOCK, 'utf8');
     hash('sha256', this.inner.subarray(0, SHA256_BLOCK + written), 'buffer').copy(this.outer, SHA256_BLOCK);
-    return hash('sha256', this.outer, 'hex');
+    return encoding === 'hex' ? hash('sha256', this.outer, 'hex') : hash('sha256', this.outer, 'buffer');
   }
 
   /** The same fields with their signature. */
@@ -153,14 +168,18 @@ export class SampleSigner {
 
   /** Constant-time check; false for a missing, malformed or forged signature. */
   verify(sample: Sample): boolean {
-    if (typeof sample.message_signature !== 'string' || !/^[0-9a-f]{64}$/.test(sample.message_signature)) return false;
     // Never from the kept metadata form: a verifier must see the bytes as they are now.
-    const expected = Buffer.from(this.hmac(this.canonicalSample(sample as unknown as Record<string, unknown>, false)), 'hex');
-    const given = Buffer.from(sample.message_signature, 'hex');
-    return timingSafeEqual(expected, given);
+    return this.signatureMatches(sample, this.canonicalSample(sample as unknown as Record<string, unknown>, false));
   }
 
-  private sortedKeys(object: Record<string, unknown>): readonly string[] {
+  private signatureMatches(sample: Sample, canonicalForm: string): boolean {
+    // Decoded here rather than by a regex and Buffer.from: only lower-case hex of 32 bytes is a signature.
+    if (!decodeSignature(sample.message_signature, this.given)) return false;
+    return timingSafeEqual(this.digest(canonicalForm, 'buffer'), this.given);
+  }
+
+  /** The sample's keys sorted, each with its quoted form and colon: the last key list's answer is kept. */
+  private sortedKeys(object: Record<string, unknown>): readonly SortedKey[] {
     const keys = Object.keys(object);
     const last = this.lastKeys;
     if (keys.length === last.length) {
@@ -174,13 +193,14 @@ export class SampleSigner {
       if (same) return this.lastSorted;
     }
     this.lastKeys = keys;
-    this.lastSorted = [...keys].sort();
+    this.lastSorted = [...keys].sort().map((key) => ({ key, first: `${quoteKey(key)}:`, next: `,${quoteKey(key)}:` }));
     return this.lastSorted;
   }
 
   private canonicalSample(sample: Record<string, unknown>, reuseMetadata: boolean): string {
     let out = '{';
-    for (const key of this.sortedKeys(sample)) {
+    let first = true;
+    for (const { key, first: firstPrefix, next } of this.sortedKeys(sample)) {
       if (key === 'message_signature') continue;
       const item = sample[key];
       if (item === undefined) continue;
@@ -192,10 +212,30 @@ export class SampleSigner {
         this.lastMetadata = item;
         this.lastMetadataDigest = json;
       }
-      out += `${out.length === 1 ? '' : ','}${quoteKey(key)}:${json}`;
+      out += first ? firstPrefix : next;
+      out += json;
+      first = false;
     }
     return `${out}}`;
   }
+}
+
+/** Lower-case hex digit values by char code; -1 for anything else. */
+const HEX_VALUES = new Int8Array(128).fill(-1);
+for (let i = 0; i < 16; i++) HEX_VALUES['0123456789abcdef'.charCodeAt(i)] = i;
+
+/** Writes a signature (64 lower-case hex characters) into `into`; false when it is not one. */
+function decodeSignature(signature: unknown, into: Buffer): boolean {
+  if (typeof signature !== 'string' || signature.length !== SHA256_BYTES * 2) return false;
+  for (let i = 0; i < SHA256_BYTES; i++) {
+    const high = signature.charCodeAt(2 * i);
+    const low = signature.charCodeAt(2 * i + 1);
+    const h = high < 128 ? (HEX_VALUES[high] as number) : -1;
+    const l = low < 128 ? (HEX_VALUES[low] as number) : -1;
+    if ((h | l) < 0) return false;
+    into[i] = (h << 4) | l;
+  }
+  return true;
 }
 
 /** One signer per secret for the function forms below (a process holds one or two secrets). */

@@ -1,4 +1,4 @@
-import { Kafka, Partitioners, logLevel as kafkaLogLevel, type Admin, type Producer, type LogEntry } from 'kafkajs';
+import { Kafka, Partitioners, logLevel as kafkaLogLevel, type Admin, type IHeaders, type KafkaMessage, type Producer, type LogEntry } from 'kafkajs';
 import { TransportError, errorMessage } from '../errors.ts';
 import { silentLogger, type Logger } from '../logger.ts';
 import type { ConsumedRecord, Stream, StreamConsumer, StreamConsumerHandle, StreamRecord, StreamSubscription } from './types.ts';
@@ -53,6 +53,18 @@ function signal(): { promise: Promise<void>; fire: () => void } {
   let fire: () => void = () => undefined;
   const promise = new Promise<void>((resolve) => (fire = resolve));
   return { promise, fire };
+}
+
+/** Shared by every record without headers (most): one object per record was measurable garbage. */
+const EMPTY_HEADERS: Readonly<Record<string, string>> = Object.freeze({});
+const EMPTY_VALUE = Buffer.alloc(0);
+
+/** A record's headers as strings (the first value of a repeated header). */
+function headersOf(headers: IHeaders | undefined): Readonly<Record<string, string>> {
+  if (headers === undefined) return EMPTY_HEADERS;
+  const entries = Object.entries(headers);
+  if (entries.length === 0) return EMPTY_HEADERS;
+  return Object.fromEntries(entries.map(([k, v]) => [k, Array.isArray(v) ? String(v[0]) : String(v ?? '')]));
 }
 
 function toLogger(logger: Logger) {
@@ -189,13 +201,11 @@ export class KafkaStream implements Stream {
       partitionsConsumedConcurrently: this.config.partitionsAtOnce ?? DEFAULT_KAFKA_PARTITIONS_AT_ONCE,
       eachBatchAutoResolve: false,
       eachBatch: async ({ batch, heartbeat, isRunning, isStale, resolveOffset, commitOffsetsIfNecessary }) => {
-        const all: ConsumedRecord[] = batch.messages.map((m) => ({
-          key: m.key ? m.key.toString('utf8') : null,
-          value: m.value ?? Buffer.alloc(0),
-          headers: Object.fromEntries(Object.entries(m.headers ?? {}).map(([k, v]) => [k, Array.isArray(v) ? String(v[0]) : String(v ?? '')])),
-          offset: m.offset,
-          timestampMs: Number(m.timestamp),
-        }));
+        const all: ConsumedRecord[] = new Array<ConsumedRecord>(batch.messages.length);
+        for (let i = 0; i < all.length; i++) {
+          const m = batch.messages[i] as KafkaMessage;
+          all[i] = { key: m.key ? m.key.toString('utf8') : null, value: m.value ?? EMPTY_VALUE, headers: headersOf(m.headers), offset: m.offset, timestampMs: Number(m.timestamp) };
+        }
         for (let start = 0; start < all.length; start += subscription.maxBatchRecords) {
           const records = all.slice(start, start + subscription.maxBatchRecords);
           let delayMs = DEFAULT_KAFKA_RETRY_DELAY_MS;

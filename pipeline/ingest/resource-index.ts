@@ -194,6 +194,19 @@ export function createResourceIndex(deps: ResourceIndexDeps): ResourceIndex {
     };
   };
 
+  /** Meter -> mapping, looked up once per meter and batch (a prefix search otherwise, per sample). */
+  const mappingReader = () => {
+    const seen = new Map<string, ResourceTypeMapping>();
+    return (name: string): ResourceTypeMapping => {
+      let mapping = seen.get(name);
+      if (mapping === undefined) {
+        mapping = mappingFor(name);
+        seen.set(name, mapping);
+      }
+      return mapping;
+    };
+  };
+
   function stateFromRow(row: ResourceRow, typeOf: (name: string) => ResourceType | undefined): ResourceState {
     const stored = JSON.parse(row.attributes || '{}') as Record<string, AttributeValue>;
     const type = typeOf(row.type);
@@ -325,12 +338,12 @@ export function createResourceIndex(deps: ResourceIndexDeps): ResourceIndex {
    * owners and values repeat the previous applied one's cannot change anything and is
    * skipped without checking its values again: most of a batch is such samples.
    */
-  function replay(initial: ResourceState | undefined, list: readonly TimedSample[], typeOf: (name: string) => ResourceType | undefined, revisions: Revisions | null): ResourceState | undefined {
+  function replay(initial: ResourceState | undefined, list: readonly TimedSample[], typeOf: (name: string) => ResourceType | undefined, mappingOf: (name: string) => ResourceTypeMapping, revisions: Revisions | null): ResourceState | undefined {
     let state = initial;
     let last: { mapping: ResourceTypeMapping; raw: Record<string, unknown>; project: string | null; user: string | null } | null = null;
     for (const t of list) {
       if (state && t.at < state.revision_start) continue;
-      const mapping = mappingFor(t.sample.name);
+      const mapping = mappingOf(t.sample.name);
       const raw = attributesFromMetadata(mapping, t.sample.resource_metadata);
       if (state && last && last.mapping === mapping && last.project === t.sample.project_id && last.user === t.sample.user_id && sameRaw(last.raw, raw)) continue;
       const next = sampleStep(state, t, mapping, raw, typeOf);
@@ -343,9 +356,16 @@ export function createResourceIndex(deps: ResourceIndexDeps): ResourceIndex {
 
   async function indexSamplesNow(samples: readonly Sample[], dedupToken: string | undefined): Promise<IndexWrites> {
     const typeOf = typeReader();
+    const mappingOf = mappingReader();
+    // A batch repeats the same few timestamps (one poll's samples share it): each is parsed once.
+    const times = new Map<string, number | null>();
     const timed: TimedSample[] = [];
     for (const sample of samples) {
-      const at = parseTimestampMicros(sample.timestamp);
+      let at = times.get(sample.timestamp);
+      if (at === undefined) {
+        at = parseTimestampMicros(sample.timestamp);
+        times.set(sample.timestamp, at);
+      }
       if (at === null) warnOnce(`timestamp:${sample.name}`, { sample: sample.id, timestamp: sample.timestamp }, 'sample left out of the resource index: its timestamp is not ISO 8601');
       else timed.push({ sample, at, key: sample.id });
     }
@@ -391,7 +411,7 @@ export function createResourceIndex(deps: ResourceIndexDeps): ResourceIndex {
     const unchanged: ResourceState[] = [];
     for (const [id, list] of byResource) {
       const known = cached(id, typeOf);
-      if (known && replay(known, list, typeOf, null) === known) unchanged.push(known);
+      if (known && replay(known, list, typeOf, mappingOf, null) === known) unchanged.push(known);
       else toRead.push(id);
     }
     // Changes are built on the store's current row, not only on the cache: another
@@ -400,7 +420,7 @@ export function createResourceIndex(deps: ResourceIndexDeps): ResourceIndex {
     const revisions = new Revisions();
     for (const id of toRead.sort()) {
       revisions.start(id, stored.get(id));
-      replay(stored.get(id), byResource.get(id) as TimedSample[], typeOf, revisions);
+      replay(stored.get(id), byResource.get(id) as TimedSample[], typeOf, mappingOf, revisions);
     }
 
     const writes = await persist(revisions, metricRows, dedupToken);

@@ -4,8 +4,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { InProcessStream, ManualClock, TelemetryRegistry, TOPICS, metricId, sampleId, signSample, silentLogger, type ConsumedRecord, type Sample } from '../../core/index.ts';
 import { ArchivePolicyResolver, BUILTIN_ARCHIVE_POLICIES, createChdbDriver, migrate, selectMeasures, type ClickHouseDriver } from '../../storage/index.ts';
+import { stringifyRow } from '../../storage/chdb-driver.ts';
 import { createResourceIndex } from './resource-index.ts';
-import { createSampleWriter } from './sample-writer.ts';
+import { createSampleWriter, measureLevelsJson, measureRowJson } from './sample-writer.ts';
 
 const SECRET = 'test-metering-secret-0123456789';
 // Recent data: rollups expire by the server's own clock (TTL), so even the 1 s level (kept
@@ -34,6 +35,43 @@ function sample(resource: string, name: string, volume: number, atMs: number, n:
 
 const records = (samples: readonly (Sample | Buffer)[], firstOffset = 0): ConsumedRecord[] =>
   samples.map((s, i) => ({ key: null, value: Buffer.isBuffer(s) ? s : Buffer.from(JSON.stringify(s)), offset: String(firstOffset + i), timestampMs: T0 }));
+
+describe('measure rows as JSONEachRow text', () => {
+  // What the writer inserted before: each row object through the drivers' serializer.
+  const asBefore = (metricIdText: string, ts: string, value: number, sampleIdText: string, policy: (typeof BUILTIN_ARCHIVE_POLICIES)[number]) =>
+    `${stringifyRow({ metric_id: metricIdText, ts, value, sample_id: sampleIdText, granularities: policy.definition.map((l) => l.granularity), retentions: policy.definition.map((l) => l.granularity * l.points) })}\n`;
+
+  it.each<[string, number]>([
+    ['an integer', 42],
+    ['a fraction', 0.1 + 0.2],
+    ['1e21', 1e21],
+    ['a tiny number', 5e-324],
+    ['-0', -0],
+    ['a negative exponent', -1.5e-7],
+    ['the largest double', Number.MAX_VALUE],
+    ['NaN (refused by validation; written as JSON.stringify would)', Number.NaN],
+    ['Infinity (idem)', Number.POSITIVE_INFINITY],
+  ])('writes the bytes JSON.stringify wrote for %s', (_what, value) => {
+    for (const policy of BUILTIN_ARCHIVE_POLICIES) {
+      const id = metricId('r-1', 'cpu');
+      const sid = sampleId('m', 'cpu', 'r-1');
+      expect(measureRowJson(id, '2026-01-02 03:04:05.123', value, sid, measureLevelsJson(policy))).toBe(asBefore(id, '2026-01-02 03:04:05.123', value, sid, policy));
+    }
+  });
+
+  it.each<[string, string]>([
+    ['quotes', 'a"b'],
+    ['backslashes', 'a\\b\\'],
+    ['control characters', 'a\n\t\u0001b'],
+    ['unicode', 'café ☁️ 🚀 \u2028'],
+    ['a lone surrogate', 'x\ud800y'],
+    ['an upper-case UUID', '5B0F4C3E-8D1A-5B1E-9B7E-0A1B2C3D4E5F'],
+  ])('escapes strings as JSON.stringify does: %s', (_what, text) => {
+    const policy = BUILTIN_ARCHIVE_POLICIES[0] as (typeof BUILTIN_ARCHIVE_POLICIES)[number];
+    expect(measureRowJson(text, text, 1, text, measureLevelsJson(policy))).toBe(asBefore(text, text, 1, text, policy));
+    expect(JSON.parse(measureRowJson(text, text, 1, text, measureLevelsJson(policy)))).toMatchObject({ metric_id: text, ts: text, sample_id: text });
+  });
+});
 
 describe('sample writer (chDB)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'cumulus-writer-'));
