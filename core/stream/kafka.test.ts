@@ -169,6 +169,17 @@ describe.runIf(gate.run)('KafkaStream against Kafka', () => {
     expect(rec.values()).toEqual(values);
   });
 
+  it('takes one send far over the broker\'s 1 MiB batch limit, in order (dead letters of a big refused batch)', async () => {
+    const t = topic('huge');
+    // 4,000 records of 1 KiB on one partition: 4 MiB in one call, four times message.max.bytes.
+    const values = Array.from({ length: 4000 }, (_, i) => `${String(i).padStart(6, '0')}-${'x'.repeat(1017)}`);
+    await stream.send(t, values.map((v) => ({ key: 'hot', value: Buffer.from(v) })));
+    const rec = recorder();
+    handles.push(await stream.subscribe({ groupId: group('huge'), topics: [t], fromBeginning: true, maxBatchRecords: 5000 }, rec.consumer));
+    await vi.waitFor(() => expect(rec.values()).toHaveLength(4000), { timeout: 30_000, interval: 50 });
+    expect(rec.values()).toEqual(values);
+  });
+
   it('does not commit for a consumer that crashed mid-batch: the group gets those records again', async () => {
     const t = topic('crash');
     const values = ['x-0', 'x-1', 'x-2', 'x-3', 'x-4'];

@@ -34,6 +34,15 @@ export interface KafkaStreamConfig {
 export const DEFAULT_KAFKA_FETCH_BYTES_PER_PARTITION = 16 * 1024 * 1024;
 export const DEFAULT_KAFKA_PARTITIONS_AT_ONCE = 3;
 export const DEFAULT_KAFKA_PARTITIONS = 3;
+/** Bytes of records per producer request: under the broker's default message.max.bytes (1 MiB) with room for batch overhead. */
+export const MAX_SEND_BYTES = 768 * 1024;
+
+/** A record's size as the broker counts it, near enough: value, key, headers, and per-record overhead. */
+function recordBytes(record: StreamRecord): number {
+  let bytes = record.value.length + (record.key?.length ?? 0) + 32;
+  if (record.headers) for (const [k, v] of Object.entries(record.headers)) bytes += k.length + v.length + 8;
+  return bytes;
+}
 export const DEFAULT_KAFKA_REPLICATION_FACTOR = 1;
 export const DEFAULT_KAFKA_RETRY_DELAY_MS = 250;
 export const MAX_KAFKA_RETRY_DELAY_MS = 5000;
@@ -142,11 +151,23 @@ export class KafkaStream implements Stream {
     if (records.length === 0) return;
     await this.ensureTopics([topic]);
     try {
-      await producer.send({
-        topic,
-        acks: -1,
-        messages: records.map((r) => ({ key: r.key, value: r.value, headers: r.headers ? { ...r.headers } : undefined })),
-      });
+      // The broker refuses a record batch over message.max.bytes (1 MiB by default), and
+      // kafkajs puts one partition's share of a send in one batch: sends are cut by size
+      // (in order, each acknowledged before the next), whatever the partitioner does.
+      for (let start = 0; start < records.length; ) {
+        let end = start;
+        let bytes = 0;
+        while (end < records.length && (end === start || bytes + recordBytes(records[end] as StreamRecord) <= MAX_SEND_BYTES)) {
+          bytes += recordBytes(records[end] as StreamRecord);
+          end += 1;
+        }
+        await producer.send({
+          topic,
+          acks: -1,
+          messages: records.slice(start, end).map((r) => ({ key: r.key, value: r.value, headers: r.headers ? { ...r.headers } : undefined })),
+        });
+        start = end;
+      }
     } catch (err) {
       throw new TransportError('CUMULUS_STREAM_SEND_FAILED', `Kafka did not take ${records.length} record(s) for ${topic}: ${errorMessage(err)}`, err);
     }
