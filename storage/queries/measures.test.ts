@@ -233,6 +233,51 @@ describe('selectMeasures (chDB)', () => {
     expect(await read({ metricId: metric, method: '95pct', now: new Date((start + 4000) * 1000) })).toEqual([]);
   });
 
+  it('merges the states of every part holding a bucket (rollup methods), bounded and single-threaded or not', async () => {
+    const metric = randomUUID();
+    // Four inserts, each a part of its own, every bucket spread over several of them; merges
+    // held back so the read itself has to merge the partial states.
+    await store.command({ sql: 'SYSTEM STOP MERGES rollups' });
+    try {
+      for (let k = 0; k < 4; k++) await insert(metric, POINTS.filter((_, i) => i % 4 === k), DEFINITION);
+      const [parts] = await store.query<{ n: string }>({ sql: 'SELECT count() AS n FROM system.parts WHERE active AND database = currentDatabase() AND table = {t:String}', params: { t: 'rollups' } });
+      expect(Number(parts?.n)).toBeGreaterThanOrEqual(4);
+      const now = new Date(NOW_S * 1000);
+      const start = new Date((T0 - 3600) * 1000);
+      const stop = new Date((NOW_S + 3600) * 1000);
+      for (const method of ['mean', 'min', 'max', 'sum', 'count', 'std', 'first', 'last']) {
+        for (const [g] of DEFINITION) {
+          const bounded = selectMeasures({ metricId: metric, method, granularity: g, start, stop, now });
+          expect(bounded.sql, `${method}@${g}: a bounded day is read on one thread`).toContain('max_threads = 1');
+          expectSameSeries(series(await read({ metricId: metric, method, granularity: g, start, stop, now }), g), expected(POINTS, method, g), `${method}@${g} bounded`);
+        }
+        const all = await read({ metricId: metric, method, now });
+        for (const [g] of DEFINITION) expectSameSeries(series(all, g), expected(POINTS, method, g), `${method}@${g} unbounded`);
+      }
+      expect(selectMeasures({ metricId: metric, method: 'mean', now }).sql).not.toContain('max_threads');
+      expect(selectMeasures({ metricId: metric, method: 'mean', granularity: 1, start: new Date(0), stop: now, now }).sql).not.toContain('max_threads');
+    } finally {
+      await store.command({ sql: 'SYSTEM START MERGES rollups' });
+    }
+  });
+
+  it('keeps a bucket, with every measure that fed it, while its longest retention holds', async () => {
+    const metric = randomUUID();
+    // Ahead of the server's clock (see above). The same 5-minute bucket written under a
+    // 1-hour and then a 1-day retention (a policy change): all four measures count until
+    // the day is over, not only the ones written with the longer retention.
+    const bucket = Math.ceil(NOW_S / 300) * 300 + 600;
+    await insert(metric, [[bucket + 10, 1], [bucket + 20, 2]], [[300, 12]]);
+    await insert(metric, [[bucket + 30, 3], [bucket + 40, 10]], [[300, 288]]);
+    for (const method of ['count', 'mean', 'sum', 'first', 'median']) {
+      const at = async (nowS: number) => series(await read({ metricId: metric, method, granularity: 300, start: new Date(bucket * 1000), stop: new Date((bucket + 300) * 1000), now: new Date(nowS * 1000) }), 300);
+      const values = [1, 2, 3, 10];
+      expect(await at(bucket + 100), `${method} in both retentions`).toEqual(new Map([[bucket, aggregate(method, values) as number]]));
+      expect(await at(bucket + 7200), `${method} past the short retention only`).toEqual(new Map([[bucket, aggregate(method, values) as number]]));
+      expect(await at(bucket + 86_400), `${method} past both`).toEqual(new Map());
+    }
+  });
+
   it('refuses a method Gnocchi does not know, with a code', () => {
     for (const method of ['p95', '99.9pct', '100pct', '0pct', '05pct', 'rate:rate:mean', 'avg']) {
       expect(() => selectMeasures({ metricId: randomUUID(), method, now: new Date() }), method).toThrow(expect.objectContaining({ code: 'CUMULUS_STORAGE_AGGREGATION_METHOD_UNKNOWN', httpStatus: 400 }));

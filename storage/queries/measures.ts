@@ -70,44 +70,78 @@ const secondsUp = (date: Date) => Math.ceil(date.getTime() / 1000);
 export function readsRawMeasures(method: string): boolean {
   const parsed = parseAggregationMethod(method);
   if (!parsed) throw unknownMethod(method);
-  return parsed.rate || !(ROLLUP_METHODS as readonly string[]).includes(parsed.base);
+  return rollupMethod(parsed) === undefined;
 }
 
 /**
  * Per (metric, granularity, bucket) the method's value: columns `metric_id`,
  * `granularity` (UInt32 s), `bucket` (UInt32 unix s), `value` (Float64). A building block
- * for selectMeasures and the cross-metric aggregates; one query whatever the number of metrics.
- * Experimental.
+ * for the cross-metric aggregates (and selectMeasures' raw methods); one query whatever the
+ * number of metrics. Experimental.
  */
 export function selectBucketValues(q: BucketValuesQuery): BoundQuery {
   const parsed = parseAggregationMethod(q.method);
   if (!parsed) throw unknownMethod(q.method);
-  const params: Record<string, unknown> = { metric_ids: [...q.metricIds], now: seconds(q.now) };
-  if (q.granularity !== undefined) params.granularity = q.granularity;
+  const params: Record<string, unknown> = { now: seconds(q.now) };
   if (q.start) params.start = seconds(q.start);
   if (q.stop) params.stop = secondsUp(q.stop);
+  const rollup = rollupMethod(parsed);
+  if (rollup !== undefined) return { sql: rollupSql(q, rollup, params, true), params };
+  params.metric_ids = [...q.metricIds];
+  if (q.granularity !== undefined) params.granularity = q.granularity;
   if (parsed.base === 'percentile') params.quantile = (parsed.percentile as number) / 100;
-  const sql = !parsed.rate && (ROLLUP_METHODS as readonly string[]).includes(parsed.base) ? rollupSql(q, parsed.base as RollupMethod, params) : rawSql(q, parsed, params);
-  return { sql, params };
+  return { sql: rawSql(q, parsed, params), params };
 }
 
-function rollupSql(q: BucketValuesQuery, method: RollupMethod, params: Record<string, unknown>): string {
-  const where = ['metric_id IN {metric_ids:Array(UUID)}'];
-  if (q.granularity !== undefined) where.push('granularity = {granularity:UInt32}');
+/** The rollup method a parsed method is read with, or undefined when it needs the raw measures. */
+function rollupMethod(parsed: ParsedAggregationMethod): RollupMethod | undefined {
+  return !parsed.rate && (ROLLUP_METHODS as readonly string[]).includes(parsed.base) ? (parsed.base as RollupMethod) : undefined;
+}
+
+/**
+ * Per (metric when `perMetric`, granularity, bucket) the method's value from the merged
+ * states of every part holding the bucket. The WHERE is the sort key's prefix (metric,
+ * granularity, bucket range): the primary index narrows the read to the metric's granules.
+ *
+ * One metric (`perMetric` false, selectMeasures): one flat SELECT, since each query level
+ * costs chDB planning time, which is most of such a read (docs/archive-policies.md, "Read
+ * performance"). Its output alias `bucket` would capture the column in WHERE and GROUP BY,
+ * so those name it `rollups.bucket`. Per metric (the cross-metric aggregates): the shape
+ * they always had, states merged in a subquery (the flat form measured no faster there).
+ */
+function rollupSql(q: BucketValuesQuery, method: RollupMethod, params: Record<string, unknown>, perMetric: boolean): string {
+  const where: string[] = [];
+  if (q.metricIds.length === 1) {
+    params.metric_id = q.metricIds[0];
+    where.push('metric_id = {metric_id:UUID}');
+  } else {
+    params.metric_ids = [...q.metricIds];
+    where.push('metric_id IN {metric_ids:Array(UUID)}');
+  }
+  if (q.granularity !== undefined) {
+    params.granularity = q.granularity;
+    where.push('granularity = {granularity:UInt32}');
+  }
   if (q.start) {
     if (q.granularity !== undefined) {
       params.start_bucket = Math.floor((params.start as number) / q.granularity) * q.granularity;
-      where.push("bucket >= toDateTime({start_bucket:UInt32}, 'UTC')");
-    } else where.push('toUnixTimestamp(bucket) >= intDiv({start:UInt32}, granularity) * granularity');
+      where.push("rollups.bucket >= toDateTime({start_bucket:UInt32}, 'UTC')");
+    } else where.push('toUnixTimestamp(rollups.bucket) >= intDiv({start:UInt32}, granularity) * granularity');
   }
-  if (q.stop) where.push("bucket < toDateTime({stop:UInt32}, 'UTC')");
+  if (q.stop) where.push("rollups.bucket < toDateTime({stop:UInt32}, 'UTC')");
   const having = ["max(expires) > toDateTime({now:UInt32}, 'UTC')"];
   if (method === 'std') having.push('sum(count) > 1');
-  return `SELECT metric_id, granularity, toUnixTimestamp(b) AS bucket, v AS value FROM (
-      SELECT metric_id, granularity, bucket AS b, ${ROLLUP_SQL[method]} AS v
+  if (perMetric) {
+    return `SELECT metric_id, granularity, toUnixTimestamp(b) AS bucket, v AS value FROM (
+      SELECT metric_id, granularity, rollups.bucket AS b, ${ROLLUP_SQL[method]} AS v
       FROM rollups WHERE ${where.join(' AND ')}
-      GROUP BY metric_id, granularity, bucket
+      GROUP BY metric_id, granularity, rollups.bucket
       HAVING ${having.join(' AND ')})`;
+  }
+  return `SELECT toUnixTimestamp(rollups.bucket) AS bucket, granularity, ${ROLLUP_SQL[method]} AS value
+      FROM rollups WHERE ${where.join(' AND ')}
+      GROUP BY granularity, rollups.bucket
+      HAVING ${having.join(' AND ')}`;
 }
 
 /**
@@ -188,13 +222,53 @@ export interface MeasureRow {
   value: number | null;
 }
 
+/**
+ * A one-metric rollup read of at most this many buckets (a bounded range at one
+ * granularity) runs on one thread: splitting a few thousand rows across threads costs
+ * more than it saves. Larger or unbounded reads keep the engine's default.
+ */
+export const SINGLE_THREAD_MAX_BUCKETS = 20_000;
+
+/**
+ * Settings of a one-metric rollup read (docs/archive-policies.md, "Read performance"). They
+ * change the plan, never the result, and every ClickHouse server from 23.5 on knows them:
+ * - `optimize_move_to_prewhere = 0`: the primary key already narrows the read to a few
+ *   granules per part; PREWHERE would add a read step per condition and part;
+ * - `optimize_use_projections = 0`: rollups has no projection, so looking for one is
+ *   planning time spent for nothing;
+ * - `allow_experimental_analyzer = 0` (the older name of `enable_analyzer`, accepted by
+ *   every version): the previous query analyzer plans this one-table GROUP BY about 0.4 ms
+ *   faster on chDB 26.7. ClickHouse deprecates that analyzer (a removed setting is usually
+ *   kept as a no-op): drop this line first if an engine upgrade refuses it or answers
+ *   differently (the storage tests run every method through this query).
+ */
+const ROLLUP_READ_SETTINGS = ['optimize_move_to_prewhere = 0', 'optimize_use_projections = 0', 'allow_experimental_analyzer = 0'];
+
 /** One metric's aggregated points `{bucket, granularity, value}`, coarsest granularity first, then by time (Gnocchi's order). */
 export function selectMeasures(q: MeasuresQuery): BoundQuery {
-  const inner = selectBucketValues({ ...q, metricIds: [q.metricId] });
-  return {
-    sql: `SELECT bucket, granularity, value FROM (${inner.sql}) ORDER BY granularity DESC, bucket ASC`,
-    params: inner.params ?? {},
-  };
+  const parsed = parseAggregationMethod(q.method);
+  if (!parsed) throw unknownMethod(q.method);
+  const rollup = rollupMethod(parsed);
+  if (rollup === undefined) {
+    const inner = selectBucketValues({ ...q, metricIds: [q.metricId] });
+    return {
+      sql: `SELECT bucket, granularity, value FROM (${inner.sql}) ORDER BY granularity DESC, bucket ASC`,
+      params: inner.params ?? {},
+    };
+  }
+  // The rollup methods: one flat query, ordered and tuned for a single metric's read.
+  const params: Record<string, unknown> = { now: seconds(q.now) };
+  if (q.start) params.start = seconds(q.start);
+  if (q.stop) params.stop = secondsUp(q.stop);
+  const select = rollupSql({ ...q, metricIds: [q.metricId] }, rollup, params, false);
+  const settings = [...ROLLUP_READ_SETTINGS];
+  if (q.granularity !== undefined && params.start_bucket !== undefined && params.stop !== undefined) {
+    const buckets = Math.ceil(((params.stop as number) - (params.start_bucket as number)) / q.granularity);
+    if (buckets <= SINGLE_THREAD_MAX_BUCKETS) settings.push('max_threads = 1');
+  }
+  // One granularity: time order is the whole order (and the cheaper sort).
+  const order = q.granularity !== undefined ? 'bucket' : 'granularity DESC, bucket';
+  return { sql: `${select}\n    ORDER BY ${order}\n    SETTINGS ${settings.join(', ')}`, params };
 }
 
 /**
