@@ -12,7 +12,7 @@ import {
   DEFAULT_SAMPLE_WRITER_GROUP,
   type ResourceIndex,
 } from '../pipeline/index.ts';
-import { createPolicyStore, createResourceTypeStore, resourcesOfTypeExist, type ClickHouseDriver, type PolicyStore, type ResourceTypeStore } from '../storage/index.ts';
+import { createPolicyStore, createResourceTypeStore, resourcesOfTypeExist, selectPolicyUsage, type ClickHouseDriver, type PolicyStore, type ResourceTypeStore } from '../storage/index.ts';
 
 export interface PipelineWritersOptions {
   meteringSecret: string;
@@ -47,7 +47,7 @@ export async function startPipelineWriters(
     {
       db: stateDb,
       clock,
-      isPolicyInUse: async (name) => (await store.query({ sql: 'SELECT 1 AS one FROM metrics WHERE archive_policy_name = {name:String} LIMIT 1', params: { name } })).length > 0,
+      isPolicyInUse: async (name) => (await store.query(selectPolicyUsage(name))).length > 0,
     },
   );
   const resourceTypes = createResourceTypeStore(stateDb, { resourcesExist: resourcesOfTypeExist(store) });

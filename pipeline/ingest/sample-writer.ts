@@ -1,5 +1,5 @@
 import { ConfigError, TOPICS, errorMessage, metricId, type Clock, type ComponentTelemetry, type DeadLetter, type Lifecycle, type Logger, type Sample, type Stream, type StreamBatch, type StreamConsumerHandle } from '../../core/index.ts';
-import { selectNewestMeasureTimes, type ArchivePolicy, type ClickHouseDriver, type NewestMeasureTimeRow } from '../../storage/index.ts';
+import { maxBlockSize, selectNewestMeasureTimes, type ArchivePolicy, type ClickHouseDriver, type NewestMeasureTimeRow } from '../../storage/index.ts';
 import { applyBackWindow, type BackWindowMeasure } from './back-window.ts';
 import { writePlannedChunks, type PlannedChunk } from './batch-plans.ts';
 import type { SampleWriterConfig } from './config.ts';
@@ -158,7 +158,7 @@ export function createSampleWriter(config: SampleWriterConfig, deps: SampleWrite
     for (const [id, ms] of newest) {
       const policy = policyOf.get(id);
       if (!policy) continue;
-      const blockMs = Math.max(...policy.definition.map((l) => l.granularity)) * 1000;
+      const blockMs = maxBlockSize(policy) * 1000;
       newestBlock.set(id, Math.floor(ms / blockMs) * blockMs);
     }
     deps.telemetry.accepted(accepted.length);

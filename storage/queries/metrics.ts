@@ -54,3 +54,8 @@ export function selectMetrics(filter: MetricFilter): BoundQuery {
     params,
   };
 }
+
+/** One row when any metric uses the archive policy (what a policy delete must check first). */
+export function selectPolicyUsage(policyName: string): BoundQuery {
+  return { sql: 'SELECT 1 AS one FROM metrics WHERE archive_policy_name = {name:String} LIMIT 1', params: { name: policyName } };
+}
