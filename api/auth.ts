@@ -1,5 +1,5 @@
 import type { FastifyRequest } from 'fastify';
-import { CumulusError, isAdmin, type TokenInfo, type TokenVerifier } from '../core/index.ts';
+import { CumulusError, type TokenInfo, type TokenVerifier } from '../core/index.ts';
 import { ApiError } from './errors.ts';
 
 declare module 'fastify' {
@@ -42,11 +42,4 @@ export class TokenAuthenticator {
       throw err;
     }
   }
-}
-
-/** The project a caller may read: null (all) for admins, their project otherwise. */
-export function readableProject(identity: TokenInfo): string | null {
-  if (isAdmin(identity)) return null;
-  if (!identity.projectId) throw new ApiError('CUMULUS_AUTH_SCOPE_REQUIRED', 403, 'This API needs a project-scoped token: authenticate with a project scope.');
-  return identity.projectId;
 }

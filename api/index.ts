@@ -1,39 +1,46 @@
 import type { FastifyInstance } from 'fastify';
 import type { Clock, TokenVerifier } from '../core/index.ts';
-import type { ArchivePolicy, ArchivePolicyResolver, ArchivePolicyRule, ClickHouseDriver } from '../storage/index.ts';
+import type { ClickHouseDriver, PolicyStore, ResourceTypeStore } from '../storage/index.ts';
+import { AccessPolicy } from './access-policy.ts';
 import { TokenAuthenticator } from './auth.ts';
+import type { ApiContext } from './context.ts';
+import { registerApiDocs } from './docs.ts';
 import { registerMetricRoutes } from './metric/routes.ts';
 
-export { TokenAuthenticator, readableProject, TOKEN_CACHE_TTL_MS } from './auth.ts';
+export { TokenAuthenticator, TOKEN_CACHE_TTL_MS } from './auth.ts';
+export { AccessPolicy, DEFAULT_ACCESS_RULES, loadAccessPolicy, parseRule, PolicyRuleError, type PolicyRules } from './access-policy.ts';
 export { ApiError, gnocchiErrorBody } from './errors.ts';
+export type { ApiContext } from './context.ts';
 
 export interface ApiDeps {
   store: ClickHouseDriver;
   tokens: TokenVerifier;
-  policies: ArchivePolicyResolver;
-  /** The policies and rules as they are now (the policy store's lists). */
-  policyList: () => readonly ArchivePolicy[];
-  rules: () => readonly ArchivePolicyRule[];
+  policyStore: PolicyStore;
+  resourceTypes: ResourceTypeStore;
   clock: Clock;
+  /** Who may do what (defaults when omitted; `loadAccessPolicy(file)` for an operator's file). */
+  access?: AccessPolicy;
 }
 
 export interface Api {
+  /** Registers the OpenAPI document at /docs and every route family. */
   register(app: FastifyInstance): void;
 }
 
-/** The read side: Gnocchi-compatible metric API (more route families come per issue). */
+/** Cumulus's read and write API: one fastify server, route families per prefix, all behind Keystone tokens. */
 export function createApi(deps: ApiDeps): Api {
-  const auth = new TokenAuthenticator(deps.tokens, () => deps.clock.nowMs());
+  const context: ApiContext = {
+    store: deps.store,
+    clock: deps.clock,
+    auth: new TokenAuthenticator(deps.tokens, () => deps.clock.nowMs()),
+    access: deps.access ?? new AccessPolicy(),
+    policyStore: deps.policyStore,
+    resourceTypes: deps.resourceTypes,
+  };
   return {
     register(app) {
-      registerMetricRoutes(app, {
-        store: deps.store,
-        policies: deps.policies,
-        auth,
-        clock: deps.clock,
-        policyList: () => [...deps.policyList()],
-        rules: () => deps.rules(),
-      });
+      registerApiDocs(app);
+      registerMetricRoutes(app, context);
     },
   };
 }

@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { resolve, join } from 'node:path';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import { createApi } from '../api/index.ts';
+import { createApi, loadAccessPolicy } from '../api/index.ts';
 import { createCloud, DEFAULT_BUILD_DELAY_MS, DEFAULT_COMPUTE_HOSTS, DEFAULT_REGION, DEFAULT_TOKEN_TTL_MS, type Cloud } from '../cloud/index.ts';
 import { createComputePollster, createHttpComputeSource, createInProcessComputeSource, type ComputePollster, type ComputeSource } from '../collectors/pollsters/index.ts';
 import { createLogTailer, createDropCollector, createNotificationListener, DEFAULT_EVENT_DEFINITIONS_FILE, EventConverter, loadEventDefinitions, DEFAULT_METERS_FILE, DEFAULT_NOTIFICATION_LISTENER_CONFIG, loadMeterDefinitions, MeterMapper, streamLogConsumer } from '../collectors/index.ts';
@@ -117,7 +117,6 @@ export async function startPlatform(config: CumulusConfig, options: PlatformOpti
       { stream, store, stateDb, clock, logger: logger.child({ component: 'pipeline' }), telemetry },
     );
     started.push(pipeline);
-    const policies = pipeline.policyStore.resolver;
 
     const listenerConfig = { ...DEFAULT_NOTIFICATION_LISTENER_CONFIG, queue: options.notificationQueue ?? DEFAULT_NOTIFICATION_LISTENER_CONFIG.queue };
     const drops = createDropCollector();
@@ -177,7 +176,7 @@ export async function startPlatform(config: CumulusConfig, options: PlatformOpti
     });
     app.get('/healthz', async () => ({ status: 'ok' }));
     cloud.register(app);
-    createApi({ store, tokens: cloud.tokens, policies, policyList: () => pipeline.policyStore.listPolicies(), rules: () => pipeline.policyStore.listRules(), clock }).register(app);
+    createApi({ store, tokens: cloud.tokens, policyStore: pipeline.policyStore, resourceTypes: pipeline.resourceTypes, clock, access: loadAccessPolicy(config.api.policyFile) }).register(app);
     await app.listen({ host: config.host, port });
     started.push({ stop: () => app.close() });
 

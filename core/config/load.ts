@@ -24,6 +24,7 @@ const ENV_KEYS: ReadonlyArray<readonly [string, string, (value: string) => unkno
   ['CUMULUS_STREAM', 'stream.kind', String],
   ['CLICKHOUSE_URL', 'store.clickhouseUrl', String],
   ['CLICKHOUSE_CLUSTER', 'store.clickhouseCluster', String],
+  ['CUMULUS_POLICY_FILE', 'api.policyFile', String],
   ['CLICKHOUSE_USER', 'store.clickhouseUser', String],
   ['CLICKHOUSE_PASSWORD', 'store.clickhousePassword', String],
   ['CLICKHOUSE_DATABASE', 'store.clickhouseDatabase', String],

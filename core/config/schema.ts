@@ -87,6 +87,13 @@ export const configSchema = z
         clickhouseCluster: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a ClickHouse identifier (letters, digits, _)').optional(),
       })
       .default({}),
+    api: z
+      .object({
+        /** An oslo.policy-style YAML/JSON file whose rules override the API's defaults (env CUMULUS_POLICY_FILE); docs/api.md lists them. */
+        policyFile: z.string().min(1).optional(),
+      })
+      .strict()
+      .default({}),
   })
   .strict();
 

@@ -1,0 +1,15 @@
+import type { Clock } from '../core/index.ts';
+import type { ClickHouseDriver, PolicyStore, ResourceTypeStore } from '../storage/index.ts';
+import type { AccessPolicy } from './access-policy.ts';
+import type { TokenAuthenticator } from './auth.ts';
+
+/** What every route family is built from: the store, the state stores, and who may do what. */
+export interface ApiContext {
+  readonly store: ClickHouseDriver;
+  readonly clock: Clock;
+  readonly auth: TokenAuthenticator;
+  readonly access: AccessPolicy;
+  /** Archive policies and their rules (transactional state store). */
+  readonly policyStore: PolicyStore;
+  readonly resourceTypes: ResourceTypeStore;
+}
