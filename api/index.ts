@@ -4,7 +4,10 @@ import type { ClickHouseDriver, PolicyStore, ResourceTypeStore } from '../storag
 import { AccessPolicy } from './access-policy.ts';
 import { TokenAuthenticator } from './auth.ts';
 import type { ApiContext } from './context.ts';
+import { registerAuditRoutes } from './audit/routes.ts';
 import { registerApiDocs } from './docs.ts';
+import { registerEventRoutes } from './event/routes.ts';
+import { registerLogRoutes } from './log/routes.ts';
 import { registerMetricRoutes } from './metric/routes.ts';
 
 export { TokenAuthenticator, TOKEN_CACHE_TTL_MS } from './auth.ts';
@@ -41,6 +44,9 @@ export function createApi(deps: ApiDeps): Api {
     register(app) {
       registerApiDocs(app);
       registerMetricRoutes(app, context);
+      registerEventRoutes(app, context);
+      registerAuditRoutes(app, context);
+      registerLogRoutes(app, context);
     },
   };
 }

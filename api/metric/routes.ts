@@ -1,9 +1,15 @@
 import type { FastifyInstance } from 'fastify';
 import type { ApiContext } from '../context.ts';
 import { requireToken, useErrorStyle } from '../http.ts';
+import { registerAggregatesRoutes } from './aggregates.ts';
 import { registerArchivePolicyRoutes } from './archive-policies.ts';
+import { registerBatchRoutes } from './batch.ts';
+import { registerIngestRoutes } from './ingest.ts';
 import { registerMetricCrudRoutes } from './metrics.ts';
+import { registerResourceTypeRoutes } from './resource-types.ts';
 import { registerResourceRoutes } from './resources.ts';
+import { registerSearchRoutes } from './search.ts';
+import { registerStatusRoutes } from './status.ts';
 
 /**
  * Gnocchi v1 under /metric (the catalog's `metric` endpoint), so python-gnocchiclient and
@@ -21,7 +27,13 @@ export function registerMetricRoutes(app: FastifyInstance, context: ApiContext):
           requireToken(v1, context.auth);
           registerArchivePolicyRoutes(v1, context);
           registerMetricCrudRoutes(v1, context);
+          registerBatchRoutes(v1, context);
+          registerResourceTypeRoutes(v1, context);
           registerResourceRoutes(v1, context);
+          registerSearchRoutes(v1, context);
+          registerAggregatesRoutes(v1, context);
+          registerIngestRoutes(v1, context);
+          registerStatusRoutes(v1, context);
         },
         { prefix: '/v1' },
       );
