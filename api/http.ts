@@ -1,13 +1,17 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { CumulusError, type TokenInfo } from '../core/index.ts';
 import type { TokenAuthenticator } from './auth.ts';
-import { gnocchiErrorBody } from './errors.ts';
+import { DescribedApiError, gnocchiErrorBody } from './errors.ts';
 
-/** How a route family words its errors: Gnocchi's `{code,title,description}` or the plain `{error:{code,status,message}}`. */
-export type ErrorStyle = 'gnocchi' | 'plain';
+/**
+ * How a route family words its errors: Gnocchi's `{code,title,description}`, the plain
+ * `{error:{code,status,message}}`, or WSME's (Panko, Aodh) `{error_message:{faultcode,faultstring,debuginfo}}`.
+ */
+export type ErrorStyle = 'gnocchi' | 'plain' | 'wsme';
 
 interface ValidationIssue {
   instancePath?: string;
+  schemaPath?: string;
   message?: string;
   keyword?: string;
   params?: Record<string, unknown>;
@@ -29,6 +33,8 @@ export function describeValidation(context: string | undefined, issues: readonly
         .join('');
       const field = `${where}${path}`;
       if (issue.keyword === 'additionalProperties') return `${field} has an unknown field "${String(issue.params?.additionalProperty)}"`;
+      // `additionalProperties: {not: {}}` (api/params.ts NO_OTHER_FIELDS) refuses instead of stripping: the path ends at the field.
+      if (issue.keyword === 'not' && issue.schemaPath?.endsWith('/additionalProperties/not')) return `${field} is not an accepted field`;
       if (issue.keyword === 'required') return `${field} is missing the required field "${String(issue.params?.missingProperty)}"`;
       if (issue.keyword === 'enum') return `${field} must be one of ${JSON.stringify(issue.params?.allowedValues)}`;
       return `${field} ${issue.message ?? 'is invalid'}`;
@@ -53,12 +59,20 @@ export function useErrorStyle(instance: FastifyInstance, style: ErrorStyle): voi
   instance.setErrorHandler((err, request, reply) => {
     const { status, message, code } = errorReply(err);
     if (status >= 500) request.log.error({ err }, 'API request failed');
+    // Some Gnocchi errors describe themselves as an object ({cause, detail, reason}); clients read its fields.
+    if (style === 'gnocchi' && err instanceof DescribedApiError && status < 500) return reply.code(status).type('application/json').send(gnocchiErrorBody(status, err.description));
     return sendApiError(reply, style, status, message, code);
   });
 }
 
 export function sendApiError(reply: FastifyReply, style: ErrorStyle, status: number, message: string, code = 'CUMULUS_API_ERROR'): FastifyReply {
-  const body = style === 'gnocchi' ? gnocchiErrorBody(status, message) : { error: { code, status, message } };
+  const body =
+    style === 'gnocchi'
+      ? gnocchiErrorBody(status, message)
+      : style === 'wsme'
+        ? // WSME's fault, wrapped by Panko's ParsableErrorMiddleware; faultcode says whose fault it was.
+          { error_message: { faultcode: status < 500 ? 'Client' : 'Server', faultstring: message, debuginfo: null } }
+        : { error: { code, status, message } };
   return reply.code(status).type('application/json').send(body);
 }
 
@@ -78,3 +92,20 @@ export function callerOf(request: FastifyRequest): TokenInfo {
 
 /** The OpenAPI security requirement of every protected route. */
 export const TOKEN_SECURITY = [{ keystoneToken: [] }];
+
+/**
+ * Refuses query fields that a route's querystring schema does not declare when the schema
+ * says `additionalProperties: false`: fastify's ajv would drop them silently, and a
+ * misspelt filter would then widen the answer. 400 naming the field.
+ */
+export function rejectUnknownQueryFields(instance: FastifyInstance): void {
+  instance.addHook('preValidation', async (request) => {
+    const schema = request.routeOptions.schema?.querystring as { properties?: Record<string, unknown>; additionalProperties?: unknown } | undefined;
+    if (schema?.properties === undefined || schema.additionalProperties !== false) return;
+    const known = Object.keys(schema.properties);
+    const unknown = Object.keys((request.query as Record<string, unknown> | undefined) ?? {}).find((name) => !known.includes(name));
+    if (unknown !== undefined) {
+      throw new CumulusError('CUMULUS_API_INVALID_INPUT', `Invalid input: querystring has an unknown field "${unknown}" (known: ${known.join(', ')})`, { httpStatus: 400 });
+    }
+  });
+}

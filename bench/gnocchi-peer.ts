@@ -516,3 +516,55 @@ export async function benchGnocchi(options: GnocchiBenchOptions = {}): Promise<G
     loadAverage: { before: loadBefore, after: loadavg()[0] ?? 0 },
   };
 }
+
+// ---------------------------------------------------------------------------------------
+// Loading data for other benchmarks (bench/api.ts reads it back under load).
+
+/** The header Gnocchi's basic auth takes for the admin user (no password). */
+export const GNOCCHI_AUTHORIZATION = AUTHORIZATION;
+
+export interface GnocchiResourceLoad {
+  /** Resource ids (UUIDs, so Gnocchi keeps them as given), each with one metric. */
+  resources: ReadonlyArray<{ id: string; project_id: string; user_id: string }>;
+  /** The metric's name on every resource. */
+  metricName: string;
+  /** Points per metric, 60 s apart from startMs; values as benchGnocchi writes them (gnocchiBenchValue). */
+  points: number;
+  startMs: number;
+  /** Default gnocchiUrl(). */
+  url?: string;
+  /** Longest wait for metricd, default 900 s. */
+  drainTimeoutSeconds?: number;
+}
+
+/** The value benchGnocchi (and loadGnocchiResources) write for metric `m`'s point `j`, so another system can hold the same data. */
+export const gnocchiBenchValue = (m: number, j: number): number => ((m * 7 + j) % 100) + 0.5;
+
+/**
+ * Generic resources, each with one metric under BENCH_ARCHIVE_POLICY, created through the
+ * API (4 in flight), their measures POSTed in batches, and then the wait for metricd to
+ * process them all. Resolves with the metric ids in resource order.
+ */
+export async function loadGnocchiResources(load: GnocchiResourceLoad): Promise<{ metricIds: string[]; seconds: number }> {
+  const http = new GnocchiHttp((load.url ?? gnocchiUrl()).replace(/\/+$/, ''), DEFAULTS.requestTimeoutSeconds * 1000);
+  const started = performance.now();
+  await ensureArchivePolicy(http);
+  const metricIds = new Array<string>(load.resources.length);
+  let done = 0;
+  await pool(load.resources, METRIC_CREATION_CONCURRENCY, async (resource, i) => {
+    const body = { ...resource, metrics: { [load.metricName]: { archive_policy_name: BENCH_ARCHIVE_POLICY.name } } };
+    const created = await http.json<{ metrics: Record<string, string> }>('POST', '/v1/resource/generic', body);
+    metricIds[i] = created.metrics[load.metricName] as string;
+    done++;
+    if (done % 20 === 0 || done === load.resources.length) progress(`gnocchi: creating ${load.resources.length} resources`, done, load.resources.length);
+  });
+  const bodies = batchBodies(metricIds, load.points, load.startMs, DEFAULTS.batchMeasures);
+  let posted = 0;
+  await pool(bodies, DEFAULTS.concurrency, async (body) => {
+    await http.request('POST', '/v1/batch/metrics/measures', body);
+    posted++;
+    progress('gnocchi: POST /v1/batch/metrics/measures', posted, bodies.length);
+  });
+  await drain(http, metricIds.length, load.drainTimeoutSeconds ?? DEFAULTS.drainTimeoutSeconds);
+  return { metricIds, seconds: (performance.now() - started) / 1000 };
+}

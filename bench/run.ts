@@ -1,4 +1,5 @@
 import { reachable } from '../test/support/services.ts';
+import { benchApiBesideGnocchi } from './api.ts';
 import { benchCollector } from './collector.ts';
 import { benchEvents } from './events.ts';
 import { benchPipelineBesideGnocchi } from './pipeline.ts';
@@ -9,11 +10,11 @@ import { printTable, writeResults, type BenchRow } from './report.ts';
  * `npm run bench`: every benchmark, sized for this 2-core machine. Each prints a table
  * and the rows go to bench/results/latest.json ({suite, name, value, unit, peer, peer_value}).
  * BENCH_NOTIFICATIONS scales the slice benchmark (default 20,000 notifications = 60,000 samples);
- * BENCH_ONLY=slice,pipeline,collector,events picks suites; BENCH_PIPELINE_QUICK=1 shrinks the pipeline shapes.
+ * BENCH_ONLY=slice,pipeline,collector,events,api picks suites; BENCH_PIPELINE_QUICK=1 shrinks the pipeline shapes.
  */
 async function main(): Promise<void> {
   const notifications = Number(process.env.BENCH_NOTIFICATIONS ?? 20_000);
-  // BENCH_ONLY=slice,pipeline,collector,events runs just those suites (default: all).
+  // BENCH_ONLY=slice,pipeline,collector,events,api runs just those suites (default: all).
   const only = process.env.BENCH_ONLY?.split(',').map((s) => s.trim());
   const runs = (suite: string) => !only || only.includes(suite);
   const rows: BenchRow[] = [];
@@ -31,6 +32,10 @@ async function main(): Promise<void> {
   if (runs('collector')) {
     process.stderr.write('notification mapping benchmark (ours and Ceilometer 19, same mix)\n');
     rows.push(...(await benchCollector()));
+  }
+  if (runs('api')) {
+    process.stderr.write('API read benchmark under load (ours and Gnocchi 4.4, same data, load from a second process)\n');
+    rows.push(...(await benchApiBesideGnocchi()));
   }
   if (runs('events')) {
     process.stderr.write('event conversion benchmark (ours and Ceilometer 19, same corpus)\n');

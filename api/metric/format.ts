@@ -1,4 +1,4 @@
-import type { ArchivePolicy, MetricRow, ResourceRow } from '../../storage/index.ts';
+import { resourceUuid, type ArchivePolicy, type MetricRow, type ResourceRow } from '../../storage/index.ts';
 
 /** Python's str(timedelta), which Gnocchi uses for granularity and timespan: `0:05:00`, `30 days, 0:00:00`. */
 export function timedelta(seconds: number): string {
@@ -26,19 +26,53 @@ export function isoFromClickHouse(text: string | null): string | null {
   return `${text.replace(' ', 'T')}+00:00`;
 }
 
-export function metricView(row: MetricRow, policy: ArchivePolicy) {
-  const creator = `${row.user_id}:${row.project_id}`;
+/** The fields every metric answer has; Gnocchi's null for a metric without name, unit or resource ('' in the index). */
+function metricBase(row: MetricRow) {
   return {
     id: row.id,
-    name: row.name,
-    unit: row.unit,
-    resource_id: row.resource_id,
-    archive_policy: archivePolicyView(policy),
-    creator,
+    creator: `${row.user_id}:${row.project_id}`,
+    name: row.name === '' ? null : row.name,
+    unit: row.unit === '' ? null : row.unit,
     created_by_user_id: row.user_id,
     created_by_project_id: row.project_id,
   };
 }
+
+/** A metric as Gnocchi lists it: its archive policy in full, its resource by id. */
+export function metricView(row: MetricRow, policy: ArchivePolicy) {
+  return { ...metricBase(row), resource_id: row.resource_id === '' ? null : resourceUuid(row.resource_id), archive_policy: archivePolicyView(policy) };
+}
+
+/** A metric as Gnocchi answers its creation: the policy by name (Gnocchi has not loaded it yet). */
+export function metricCreatedView(row: MetricRow) {
+  return { ...metricBase(row), resource_id: row.resource_id === '' ? null : resourceUuid(row.resource_id), archive_policy_name: row.archive_policy_name };
+}
+
+/** Per reason, the measures a metric refused (Cumulus's addition to Gnocchi's metric; Gnocchi drops them silently). */
+export interface RefusedMeasuresView {
+  back_window: number;
+  retention: number;
+  last_refused_at: string | null;
+}
+
+/**
+ * A metric as Gnocchi shows one: the policy and the resource in full (null without one),
+ * plus `refused_measures`, Cumulus's count of the measures it refused.
+ */
+export function metricDetailView(row: MetricRow, policy: ArchivePolicy, resource: Readonly<Record<string, unknown>> | null, refused: RefusedMeasuresView) {
+  let embedded: Record<string, unknown> | null = null;
+  if (resource) {
+    const { metrics: _metrics, ...rest } = resource;
+    embedded = rest;
+  }
+  return { ...metricBase(row), resource: embedded, archive_policy: archivePolicyView(policy), refused_measures: refused };
+}
+
+/** A number as Python's float() prints it in Gnocchi's messages: `42.0`, `0.5`. */
+export const pythonFloat = (n: number): string => (Number.isInteger(n) ? `${n}.0` : String(n));
+
+/** A bucket start as Gnocchi prints it: ISO 8601 with `+00:00`, fractions only when there are some. */
+export const isoBucket = (ms: number): string => new Date(ms).toISOString().replace(/\.000Z$/, '+00:00').replace(/Z$/, '+00:00');
 
 export function resourceView(row: ResourceRow, metrics: ReadonlyArray<Pick<MetricRow, 'id' | 'name'>>) {
   const attributes = JSON.parse(row.attributes || '{}') as Record<string, unknown>;

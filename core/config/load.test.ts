@@ -39,6 +39,7 @@ describe('loadConfig', () => {
       stream: { kind: 'memory', brokers: [], clientId: DEFAULT_KAFKA_CLIENT_ID },
       pollsters: { compute: { enabled: true, intervalMs: DEFAULT_COMPUTE_POLLSTER_INTERVAL_MS, hardwareMeters: false, username: 'admin', projectName: 'admin' } },
       store: {},
+      api: {},
     });
     expect(config.port).toBe(8000);
     expect(config.adminPassword).toBeUndefined();

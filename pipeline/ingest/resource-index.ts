@@ -22,6 +22,7 @@
 import { createHash } from 'node:crypto';
 import { metricId, type Event, type Logger, type Sample } from '../../core/index.ts';
 import { searchResources, selectIndexedMetricIds, selectResourceStates, type ClickHouseDriver, type ResourceRow } from '../../storage/index.ts';
+import { attributesJson as sortedJson, historyRow, resourceRow, revisionFromRow, type ClosedResourceRevision, type ResourceRevision } from '../../storage/resource-writes.ts';
 import {
   GENERIC_RESOURCE_TYPE,
   builtinResourceType,
@@ -78,22 +79,10 @@ export interface ResourceIndex {
   indexEvents(events: readonly Event[], dedupToken?: string): Promise<IndexWrites>;
 }
 
-/** A resource's revision as the index works with it; times in microseconds since the epoch. */
-interface ResourceState {
-  readonly id: string;
-  readonly type: string;
-  readonly project_id: string;
-  readonly user_id: string;
-  readonly started_at: number;
-  readonly ended_at: number | null;
-  readonly revision_start: number;
-  /** The generation of `type` the attributes are read under. */
-  readonly generation: number;
-  /** Effective values (fills applied), nulls left out. */
-  readonly attributes: Readonly<Record<string, AttributeValue>>;
-}
+/** A resource's revision as the index works with it (attributes: effective values, fills applied). */
+type ResourceState = ResourceRevision;
 
-type ClosedRevision = ResourceState & { readonly revision_end: number };
+type ClosedRevision = ClosedResourceRevision;
 
 /** Insertion-ordered map used as an LRU: a hit moves the entry to the end. */
 class Lru<K, V> {
@@ -114,13 +103,9 @@ class Lru<K, V> {
   }
 }
 
-const sortedJson = (attributes: Readonly<Record<string, AttributeValue>>): string => JSON.stringify(Object.fromEntries(Object.entries(attributes).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))));
-
 /** What makes two revisions differ: not their times. */
 const sameContent = (a: ResourceState, b: ResourceState): boolean =>
   a.type === b.type && a.project_id === b.project_id && a.user_id === b.user_id && a.ended_at === b.ended_at && sortedJson(a.attributes) === sortedJson(b.attributes);
-
-const withoutNulls = (attributes: Readonly<Record<string, AttributeValue>>): Record<string, AttributeValue> => Object.fromEntries(Object.entries(attributes).filter(([, v]) => v !== null));
 
 /** The revisions one batch makes, resource by resource. */
 class Revisions {
@@ -146,22 +131,6 @@ class Revisions {
     return [...this.current.values()].filter((s) => s !== this.initial.get(s.id)).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   }
 }
-
-function resourceRow(state: ResourceState): Record<string, unknown> {
-  return {
-    id: state.id,
-    type: state.type,
-    project_id: state.project_id,
-    user_id: state.user_id,
-    started_at: clickHouseTime(state.started_at),
-    ended_at: state.ended_at === null ? null : clickHouseTime(state.ended_at),
-    revision_start: clickHouseTime(state.revision_start),
-    attributes: sortedJson(state.attributes),
-    type_generation: state.generation,
-  };
-}
-
-const historyRow = (revision: ClosedRevision) => ({ ...resourceRow(revision), revision_end: clickHouseTime(revision.revision_end) });
 
 const byTime = <T extends { at: number; key: string }>(a: T, b: T) => a.at - b.at || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
 
@@ -208,20 +177,8 @@ export function createResourceIndex(deps: ResourceIndexDeps): ResourceIndex {
   };
 
   function stateFromRow(row: ResourceRow, typeOf: (name: string) => ResourceType | undefined): ResourceState {
-    const stored = JSON.parse(row.attributes || '{}') as Record<string, AttributeValue>;
-    const type = typeOf(row.type);
-    return {
-      id: row.id,
-      type: row.type,
-      project_id: row.project_id,
-      user_id: row.user_id,
-      started_at: parseTimestampMicros(row.started_at) as number,
-      ended_at: row.ended_at === null ? null : (parseTimestampMicros(row.ended_at) as number),
-      revision_start: parseTimestampMicros(row.revision_start) as number,
-      // A type gone from the catalogue keeps its stored attributes as they are.
-      generation: type ? type.generation : Number(row.type_generation),
-      attributes: type ? withoutNulls(effectiveAttributes(type, stored, Number(row.type_generation))) : stored,
-    };
+    // A type gone from the catalogue keeps its stored attributes as they are.
+    return revisionFromRow(row, typeOf(row.type));
   }
 
   async function loadStates(ids: readonly string[], typeOf: (name: string) => ResourceType | undefined): Promise<Map<string, ResourceState>> {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { InProcessStream, ManualClock, TelemetryRegistry, TOPICS, metricId, sampleId, signSample, silentLogger, type ConsumedRecord, type Sample } from '../../core/index.ts';
-import { ArchivePolicyResolver, BUILTIN_ARCHIVE_POLICIES, createChdbDriver, migrate, selectMeasures, type ClickHouseDriver } from '../../storage/index.ts';
+import { ArchivePolicyResolver, BUILTIN_ARCHIVE_POLICIES, createChdbDriver, migrate, selectMeasureRefusals, selectMeasures, type ClickHouseDriver, type MeasureRefusalRow } from '../../storage/index.ts';
 import { stringifyRow } from '../../storage/chdb-driver.ts';
 import { createResourceIndex } from './resource-index.ts';
 import { createSampleWriter, measureLevelsJson, measureRowJson } from './sample-writer.ts';
@@ -216,5 +216,9 @@ describe('sample writer (chDB)', () => {
     // The late measure inside the window is merged into its bucket; the refused one is nowhere.
     expect(await points(r, 'vcpus', 'mean')).toEqual([[block / 1000, 300, 6]]);
     expect(await points(r, 'vcpus', 'count')).toEqual([[block / 1000, 300, 2]]);
+    // Counted per metric, once even when the chunk is replayed (same offsets, same token).
+    await w.consume({ topic: TOPICS.samples, partition: 0, records: records([inside, outside], 1) });
+    const refusals = await store.query<MeasureRefusalRow>(selectMeasureRefusals([metricId(r, 'vcpus')]));
+    expect(refusals.map((x) => [x.reason, Number(x.refused)])).toEqual([['back_window', 1]]);
   });
 });

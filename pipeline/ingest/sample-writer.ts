@@ -1,5 +1,5 @@
 import { ConfigError, TOPICS, errorMessage, metricId, type Clock, type ComponentTelemetry, type DeadLetter, type Lifecycle, type Logger, type Sample, type Stream, type StreamBatch, type StreamConsumerHandle } from '../../core/index.ts';
-import { maxBlockSize, selectNewestMeasureTimes, type ArchivePolicy, type ClickHouseDriver, type NewestMeasureTimeRow } from '../../storage/index.ts';
+import { maxBlockSize, recordMeasureRefusals, selectNewestMeasureTimes, type ArchivePolicy, type ClickHouseDriver, type NewestMeasureTimeRow } from '../../storage/index.ts';
 import { applyBackWindow, type BackWindowMeasure } from './back-window.ts';
 import { writePlannedChunks, type PlannedChunk } from './batch-plans.ts';
 import type { SampleWriterConfig } from './config.ts';
@@ -129,7 +129,11 @@ export function createSampleWriter(config: SampleWriterConfig, deps: SampleWrite
       pending[i] = { sample, metricId: id, timestampMs, policy: deps.policies.forMetric(sample.name), offset: offsets[i] as string };
     }
     const { accepted, refused, newest } = applyBackWindow(pending, await newestBefore([...chunkMetricIds]), (m) => m.policy);
-    for (const { measure, code, reason } of refused) refuse(measure.offset, Buffer.from(JSON.stringify(measure.sample)), code, reason);
+    const refusedPerMetric = new Map<string, number>();
+    for (const { measure, code, reason } of refused) {
+      refuse(measure.offset, Buffer.from(JSON.stringify(measure.sample)), code, reason);
+      refusedPerMetric.set(measure.metricId, (refusedPerMetric.get(measure.metricId) ?? 0) + 1);
+    }
     // 3. measures, deduplicated by the chunk's offsets (the rollups' view inherits the token).
     //    Written as JSONEachRow text directly: a generic serializer costs more than the engine's insert.
     const levels = new Map<ArchivePolicy, string>();
@@ -151,6 +155,10 @@ export function createSampleWriter(config: SampleWriterConfig, deps: SampleWrite
       policyOf.set(id, policy);
     }
     if (accepted.length > 0) await deps.store.insertJsonEachRow('measures', text, { dedupToken });
+    // Reported per metric (GET /v1/metric/<id> refused_measures); the chunk's token makes a replay count once.
+    if (refusedPerMetric.size > 0) {
+      await recordMeasureRefusals(deps.store, [...refusedPerMetric].map(([metricId, count]) => ({ metricId, reason: 'back_window' as const, count })), { now: deps.clock.now(), dedupToken: `${dedupToken}:refusals` });
+    }
     // 4. dead letters, so a refused record is kept with its reason before its offset is committed.
     if (dead.length > 0) await deps.stream.send(TOPICS.dead, dead.map((d) => ({ key: null, value: Buffer.from(JSON.stringify(d)) })));
     // 5. only now does the cache learn the new newest blocks: a failed chunk is retried from what is stored.

@@ -11,6 +11,7 @@ import { CumulusError, InvalidInputError } from '../../core/index.ts';
 import { parseAggregationMethod, type ArchivePolicy } from '../archive-policies.ts';
 import type { BoundQuery } from '../driver.ts';
 import { selectBucketValues } from './measures.ts';
+import { NOT_DELETED } from './metrics.ts';
 
 /** Gnocchi's reaggregations (operations.AGG_MAP): nan-aware numpy functions, std and var over the population. */
 export const REAGGREGATION_METHODS = ['mean', 'median', 'std', 'min', 'max', 'sum', 'var', 'count'] as const;
@@ -173,4 +174,30 @@ export function aggregableGranularities(metrics: readonly AggregatedMetric[], me
   const missing = metrics.filter((m) => granularities.some((g) => !m.policy.definition.some((l) => l.granularity === g)));
   if (missing.length > 0) throw new UnaggregableError(`Granularities are missing; expected ${granularities.join(', ')} s in every policy, not in ${missing.map((m) => `${m.id} (${m.policy.name})`).join(', ')}`);
   return granularities.sort((a, b) => b - a);
+}
+
+// ---------------------------------------------------------------------------------------
+// The metric index reads of /v1/aggregates: which metrics an operation names.
+
+// No `AS id` alias on id: in ClickHouse an alias shadows the column in WHERE. UUIDs read back as text.
+const AGGREGATED_METRIC_COLUMNS = 'id, name, resource_id, project_id, user_id, unit, archive_policy_name, created_at';
+
+/** Live metrics matching `condition` (bound in `params`), only `projectId`'s when it is given. */
+function selectLiveMetrics(condition: string, params: Record<string, unknown>, projectId: string | null, order: string): BoundQuery {
+  const where = [condition, NOT_DELETED];
+  if (projectId !== null) where.push('project_id = {project_id:String}');
+  return { sql: `SELECT ${AGGREGATED_METRIC_COLUMNS} FROM metrics FINAL WHERE ${where.join(' AND ')} ORDER BY ${order}`, params: projectId === null ? params : { ...params, project_id: projectId } };
+}
+
+/**
+ * The metrics with these ids (deleted ones left out), each once; only `projectId`'s when it
+ * is given, so another project's metric reads as missing. Columns as MetricRow.
+ */
+export function selectMetricsByIds(ids: readonly string[], projectId: string | null): BoundQuery {
+  return selectLiveMetrics('id IN {ids:Array(UUID)}', { ids: [...ids] }, projectId, 'id');
+}
+
+/** The metrics of these resources (deleted ones left out), by resource then name; only `projectId`'s when given. */
+export function selectResourcesMetrics(resourceIds: readonly string[], projectId: string | null): BoundQuery {
+  return selectLiveMetrics('resource_id IN {resource_ids:Array(String)}', { resource_ids: [...resourceIds] }, projectId, 'resource_id, name, id');
 }

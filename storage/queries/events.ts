@@ -32,15 +32,27 @@ export interface TraitFilter {
   value: string | number;
 }
 
+/** Panko's sort keys; `message_id` is unique, so a sort that ends with it is total. */
+export const EVENT_SORT_KEYS = ['generated', 'message_id'] as const;
+export type EventSortKey = (typeof EVENT_SORT_KEYS)[number];
+export interface EventSort {
+  key: EventSortKey;
+  dir: 'asc' | 'desc';
+}
+
 export interface EventQuery {
   /** Only this project's events; null: every project (admin). */
   projectId: string | null;
+  /** Only events of this project (a filter the caller asked for, on top of `projectId`). */
+  project?: string;
   /** Any of these event types (exact names). */
   eventTypes?: readonly string[];
+  messageId?: string;
   /** Inclusive lower bound on `generated`. */
   start?: Date;
-  /** Exclusive upper bound on `generated`. */
+  /** Upper bound on `generated`: exclusive, or inclusive with `endInclusive` (Panko's end_timestamp). */
   end?: Date;
+  endInclusive?: boolean;
   resourceId?: string;
   traits?: readonly TraitFilter[];
   limit: number;
@@ -51,6 +63,11 @@ export interface EventQuery {
    * returned). Stable while events are inserted, unlike an offset.
    */
   after?: { generated: string; messageId: string };
+  /**
+   * Panko's `sort` (keys and directions, in order); overrides `order`. `message_id` is
+   * appended ascending when missing, so pages never tie. `after` is then read in this order.
+   */
+  sort?: readonly EventSort[];
 }
 
 /** A row of {@link selectEvents} / {@link selectEvent}: times as ClickHouse writes them (`2026-01-01 10:00:00.123456`, UTC). */
@@ -117,6 +134,37 @@ function traitConditions(filters: readonly TraitFilter[], params: Record<string,
   });
 }
 
+const SORT_SQL: Record<EventSortKey, { column: string; after: string }> = {
+  generated: { column: 'generated', after: "parseDateTime64BestEffort({after_generated:String}, 6, 'UTC')" },
+  message_id: { column: 'message_id', after: '{after_message_id:String}' },
+};
+
+/** The total order a query reads in: the sort asked for, then message_id ascending if absent. */
+export function eventSortOrder(q: Pick<EventQuery, 'sort' | 'order'>): EventSort[] {
+  const sort: EventSort[] = q.sort && q.sort.length > 0 ? [...q.sort] : [{ key: 'generated', dir: q.order ?? 'asc' }, { key: 'message_id', dir: q.order ?? 'asc' }];
+  // A key repeated later in the list cannot change the order: keep its first use only.
+  const unique = sort.filter((s, i) => sort.findIndex((t) => t.key === s.key) === i);
+  if (!unique.some((s) => s.key === 'message_id')) unique.push({ key: 'message_id', dir: 'asc' });
+  return unique;
+}
+
+/**
+ * Rows after a given row in `order`: one tuple comparison when every key runs the same
+ * way (the sort key can serve it), else the expanded form
+ * `k1 > v1 OR (k1 = v1 AND k2 < v2) ...`.
+ */
+export function keysetAfter(order: readonly EventSort[]): string {
+  if (order.every((s) => s.dir === order[0]?.dir)) {
+    const op = order[0]?.dir === 'desc' ? '<' : '>';
+    return `(${order.map((s) => SORT_SQL[s.key].column).join(', ')}) ${op} (${order.map((s) => SORT_SQL[s.key].after).join(', ')})`;
+  }
+  const terms = order.map((s, i) => {
+    const equal = order.slice(0, i).map((p) => `${SORT_SQL[p.key].column} = ${SORT_SQL[p.key].after}`);
+    return [...equal, `${SORT_SQL[s.key].column} ${s.dir === 'desc' ? '<' : '>'} ${SORT_SQL[s.key].after}`].join(' AND ');
+  });
+  return `(${terms.map((t) => `(${t})`).join(' OR ')})`;
+}
+
 /** Events matching the filters, a page at a time. */
 export function selectEvents(q: EventQuery): BoundQuery {
   const where: string[] = [];
@@ -125,16 +173,24 @@ export function selectEvents(q: EventQuery): BoundQuery {
     where.push('project_id = {project_id:String}');
     params.project_id = q.projectId;
   }
+  if (q.project !== undefined) {
+    where.push('project_id = {asked_project_id:String}');
+    params.asked_project_id = q.project;
+  }
   if (q.eventTypes !== undefined) {
     where.push('event_type IN {event_types:Array(String)}');
     params.event_types = [...q.eventTypes];
+  }
+  if (q.messageId !== undefined) {
+    where.push('message_id = {message_id:String}');
+    params.message_id = q.messageId;
   }
   if (q.start !== undefined) {
     where.push("generated >= {start:DateTime64(6, 'UTC')}");
     params.start = q.start;
   }
   if (q.end !== undefined) {
-    where.push("generated < {end:DateTime64(6, 'UTC')}");
+    where.push(`generated ${q.endInclusive ? '<=' : '<'} {end:DateTime64(6, 'UTC')}`);
     params.end = q.end;
   }
   if (q.resourceId !== undefined) {
@@ -142,16 +198,15 @@ export function selectEvents(q: EventQuery): BoundQuery {
     params.resource_id = q.resourceId;
   }
   where.push(...traitConditions(q.traits ?? [], params));
-  const descending = q.order === 'desc';
+  const order = eventSortOrder(q);
   if (q.after !== undefined) {
-    where.push(`(generated, message_id) ${descending ? '<' : '>'} (parseDateTime64BestEffort({after_generated:String}, 6, 'UTC'), {after_message_id:String})`);
+    where.push(keysetAfter(order));
     params.after_generated = q.after.generated;
     params.after_message_id = q.after.messageId;
   }
-  const direction = descending ? 'DESC' : 'ASC';
   return {
     sql: `SELECT ${COLUMNS} FROM events FINAL${where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''}
-      ORDER BY generated ${direction}, message_id ${direction} LIMIT {limit:UInt32}`,
+      ORDER BY ${order.map((s) => `${SORT_SQL[s.key].column} ${s.dir.toUpperCase()}`).join(', ')} LIMIT {limit:UInt32}`,
     params,
   };
 }
@@ -185,6 +240,31 @@ export function selectTraitDescriptions(eventType: string, projectId: string | n
         FROM events WHERE event_type = {event_type:String}${projectId === null ? '' : ' AND project_id = {project_id:String}'})
       ORDER BY name, type`,
     params: projectId === null ? { event_type: eventType } : { event_type: eventType, project_id: projectId },
+  };
+}
+
+/** A row of {@link selectTraitValues}: the value as text (Int64 exact, DateTime64 as stored). */
+export interface TraitValueRow {
+  name: string;
+  type: TraitType;
+  value: string;
+}
+
+/**
+ * Every value of one trait in the events of one type (Panko's
+ * /v2/event_types/{type}/traits/{name}): string values first, then int, float, datetime
+ * (Panko reads its four trait tables in that order), each in event order; at most `limit`.
+ */
+export function selectTraitValues(eventType: string, traitName: string, projectId: string | null, limit: number): BoundQuery {
+  const project = projectId === null ? '' : ' AND project_id = {project_id:String}';
+  const part = (rank: number, type: TraitType, column: string) =>
+    `SELECT ${rank} AS rank, '${type}' AS type, toString(${column}[{trait_name:String}]) AS value, generated, message_id
+      FROM events FINAL WHERE event_type = {event_type:String} AND mapContains(${column}, {trait_name:String})${project}`;
+  const parts = [part(1, 'string', 'traits_string'), part(2, 'int', 'traits_int'), part(3, 'float', 'traits_float'), part(4, 'datetime', 'traits_datetime')];
+  return {
+    sql: `SELECT {trait_name:String} AS name, type, value FROM (${parts.join('\n      UNION ALL ')})
+      ORDER BY rank, generated, message_id LIMIT {limit:UInt32}`,
+    params: { event_type: eventType, trait_name: traitName, limit, ...(projectId === null ? {} : { project_id: projectId }) },
   };
 }
 

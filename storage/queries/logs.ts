@@ -21,14 +21,25 @@ export interface LogFilter {
   hosts?: readonly string[];
   /** This level and the more severe ones. */
   minLevel?: LogLevel;
+  /** Exactly these levels (with `minLevel`, both must hold). */
+  levels?: readonly LogLevel[];
   requestId?: string;
   userId?: string;
+  /** Only records of this project (a filter the caller asked for, on top of `projectId`). */
+  project?: string;
   /**
    * Words that must all be in the message, case-insensitive; words are what is between
    * characters other than ASCII letters and digits (`req-2b6c` is `req` and `2b6c`),
    * as the message's text index splits them.
    */
   text?: string;
+  /**
+   * Text that must appear in the message as it is, case-insensitive (a substring: `ova-comp`
+   * matches `nova-compute`). The words it holds whole (with a separator on both sides
+   * within the text) also go through the text index, so the scan reads only the granules
+   * that can match.
+   */
+  contains?: string;
 }
 
 export interface LogQuery extends LogFilter {
@@ -93,6 +104,16 @@ function conditions(f: LogFilter, params: Record<string, unknown>): string[] {
     where.push('level >= {min_level:String}');
     params.min_level = f.minLevel;
   }
+  if (f.levels !== undefined) {
+    const unknown = f.levels.find((level) => !LOG_LEVELS.includes(level));
+    if (unknown !== undefined) throw badFilter(`levels must be among ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(unknown)}`);
+    where.push('level IN {levels:Array(String)}');
+    params.levels = [...f.levels];
+  }
+  if (f.project !== undefined) {
+    where.push('project_id = {asked_project_id:String}');
+    params.asked_project_id = f.project;
+  }
   if (f.requestId !== undefined) {
     where.push('request_id = {request_id:String}');
     params.request_id = f.requestId;
@@ -107,7 +128,45 @@ function conditions(f: LogFilter, params: Record<string, unknown>): string[] {
     where.push('hasAllTokens(lower(message), lower({text:String}))');
     params.text = f.text;
   }
+  if (f.contains !== undefined) {
+    if (f.contains === '') throw badFilter('contains must not be empty');
+    where.push('positionCaseInsensitiveUTF8(message, {contains:String}) > 0');
+    params.contains = f.contains;
+    const words = wholeWords(f.contains);
+    if (words.length > 0) {
+      // Only narrows what the exact test above reads; the answer is the same without it.
+      where.push('hasAllTokens(lower(message), {contains_words:Array(String)})');
+      params.contains_words = words;
+    }
+  }
   return where;
+}
+
+/**
+ * The words of a substring that the message must hold whole, lower-cased as `lower()`
+ * does (ASCII only): those with a separator (an ASCII character other than a letter or
+ * digit, as the index's `splitByNonAlpha` splits) on both sides within the text. The
+ * first and last runs may be parts of longer words, and a word with other than ASCII is
+ * left out, since `lower()` and a case-insensitive match differ on it.
+ */
+export function wholeWords(text: string): string[] {
+  const words = new Set<string>();
+  const separator = /[\x00-\x2f\x3a-\x40\x5b-\x60\x7b-\x7f]/;
+  let start = -1;
+  for (let i = 0; i <= text.length; i++) {
+    const ch = text[i];
+    const isSeparator = ch === undefined || separator.test(ch);
+    if (!isSeparator) {
+      if (start < 0) start = i;
+      continue;
+    }
+    if (start > 0 && ch !== undefined) {
+      const word = text.slice(start, i);
+      if (/^[A-Za-z0-9]+$/.test(word)) words.add(word.toLowerCase());
+    }
+    start = -1;
+  }
+  return [...words];
 }
 
 const whereClause = (where: readonly string[]) => (where.length > 0 ? ` WHERE ${where.join(' AND ')}` : '');

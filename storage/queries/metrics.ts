@@ -12,11 +12,13 @@ export interface MetricRow {
 }
 
 const COLUMNS = 'id, name, resource_id, project_id, user_id, unit, archive_policy_name, created_at';
+/** A deleted metric is a newer row of its id with deleted = 1 (migration 5); read after FINAL, so it hides the metric. */
+export const NOT_DELETED = 'deleted = 0';
 
 /** A metric by id; when `projectId` is given, only if it belongs to that project. */
 export function selectMetric(id: string, projectId: string | null): BoundQuery {
   return {
-    sql: `SELECT ${COLUMNS} FROM metrics FINAL WHERE id = {id:UUID}${projectId === null ? '' : ' AND project_id = {project_id:String}'} LIMIT 1`,
+    sql: `SELECT ${COLUMNS} FROM metrics FINAL WHERE id = {id:UUID} AND ${NOT_DELETED}${projectId === null ? '' : ' AND project_id = {project_id:String}'} LIMIT 1`,
     params: projectId === null ? { id } : { id, project_id: projectId },
   };
 }
@@ -31,7 +33,7 @@ export interface MetricFilter {
 }
 
 export function selectMetrics(filter: MetricFilter): BoundQuery {
-  const where: string[] = [];
+  const where: string[] = [NOT_DELETED];
   const params: Record<string, unknown> = { limit: filter.limit };
   if (filter.projectId !== null) {
     where.push('project_id = {project_id:String}');
@@ -57,5 +59,5 @@ export function selectMetrics(filter: MetricFilter): BoundQuery {
 
 /** One row when any metric uses the archive policy (what a policy delete must check first). */
 export function selectPolicyUsage(policyName: string): BoundQuery {
-  return { sql: 'SELECT 1 AS one FROM metrics WHERE archive_policy_name = {name:String} LIMIT 1', params: { name: policyName } };
+  return { sql: `SELECT 1 AS one FROM metrics FINAL WHERE archive_policy_name = {name:String} AND ${NOT_DELETED} LIMIT 1`, params: { name: policyName } };
 }

@@ -5,6 +5,7 @@
  * whose every value, attribute name included, is a bound parameter.
  */
 import type { BoundQuery } from '../driver.ts';
+import { NOT_DELETED } from './metrics.ts';
 import {
   GENERIC_RESOURCE_TYPE,
   ResourceError,
@@ -16,6 +17,7 @@ import {
   type ResourceAttribute,
   type ResourceType,
 } from '../resource-types.ts';
+import { GNOCCHI_RESOURCE_ID_NAMESPACE, resourceUuid } from '../resource-ids.ts';
 
 export interface ResourceRow {
   id: string;
@@ -48,6 +50,46 @@ export function selectResource(id: string, projectId: string | null): BoundQuery
   };
 }
 
+/**
+ * A resource by the UUID Gnocchi shows for it (resourceUuid(): the id itself when it is a
+ * UUID in another form, or the UUIDv5 of a text id). Scans the index: try selectResource
+ * with the id as given first.
+ */
+export function selectResourceByUuid(uuid: string, projectId: string | null): BoundQuery {
+  return {
+    sql: `SELECT ${COLUMNS} FROM resources FINAL WHERE ${PRESENTED_ID} = {uuid:String}${projectId === null ? '' : ' AND project_id = {project_id:String}'} LIMIT 1`,
+    params: projectId === null ? { uuid } : { uuid, project_id: projectId },
+  };
+}
+
+/** One revision of a resource (current or closed) by its revision_start: a history page's marker. */
+export function selectResourceRevision(id: string, revisionStart: string, projectId: string | null): BoundQuery {
+  const micros = parseTimestampMicros(revisionStart);
+  if (micros === null) throw new ResourceError('QUERY_INVALID', `Invalid marker: expected <id>@<revision_start timestamp> for a history page, got revision_start ${describeValue(revisionStart)}`);
+  const params = new Params();
+  const where = [`id = ${params.bind(id, 'String')}`, `revision_start = ${params.bind(clickHouseTime(micros), DATETIME)}`];
+  if (projectId !== null) where.push(`project_id = ${params.bind(projectId, 'String')}`);
+  return { sql: `SELECT ${COLUMNS}, revision_end FROM ${HISTORY_SOURCE} WHERE ${where.join(' AND ')} LIMIT 1`, params: params.values };
+}
+
+/** The live metrics (MetricRow columns) of these resources, by resource then name. */
+export function selectMetricsOfResources(ids: readonly string[]): BoundQuery {
+  return {
+    sql: `SELECT toString(id) AS id, name, resource_id, project_id, user_id, unit, archive_policy_name, created_at FROM metrics FINAL WHERE resource_id IN {ids:Array(String)} AND ${NOT_DELETED} ORDER BY resource_id, name`,
+    params: { ids: [...ids] },
+  };
+}
+
+/** `{id, version}`: the newest row version (created_at, deleted rows included) of these metric ids; a rewrite must go above it. */
+export function selectMetricVersions(ids: readonly string[]): BoundQuery {
+  return { sql: 'SELECT toString(id) AS id, toString(max(created_at)) AS version FROM metrics WHERE id IN {ids:Array(UUID)} GROUP BY id', params: { ids: [...ids] } };
+}
+
+/** Deletes every row of these resources from `resources` or `resource_history` (a lightweight DELETE). */
+export function deleteResourceRows(table: 'resources' | 'resource_history', ids: readonly string[]): BoundQuery {
+  return { sql: `DELETE FROM ${table} WHERE id IN {ids:Array(String)}`, params: { ids: [...ids] } };
+}
+
 /** The current rows of these resources (the resource index's read on a cache miss). */
 export function selectResourceStates(ids: readonly string[]): BoundQuery {
   return { sql: `SELECT ${COLUMNS} FROM resources FINAL WHERE id IN {ids:Array(String)}`, params: { ids: [...ids] } };
@@ -69,10 +111,22 @@ export function selectResourceTypeUsage(type: string): BoundQuery {
 
 /** Where a page starts: after this id (and, in history, after this revision). */
 export interface ResourceMarker {
+  /** The stored id (what ResourceRow.id holds), not the UUID the API shows. */
   id: string;
   /** History pages only: the revision_start of the marker's revision (any timestamp form). */
   revisionStart?: string;
 }
+
+/** One sort key, as Gnocchi's `sort=field:asc-nullslast`. */
+export interface ResourceSort {
+  field: string;
+  direction: 'asc' | 'desc';
+  /** Where unset values go; PostgreSQL's default (and so Gnocchi's): last ascending, first descending. */
+  nulls?: 'first' | 'last';
+}
+
+/** Bound on sort keys per query (each adds to the page condition). */
+export const MAX_SORT_KEYS = 10;
 
 export interface ResourceListQuery {
   /** `generic` lists resources of every type, as Gnocchi does. */
@@ -82,6 +136,11 @@ export interface ResourceListQuery {
   marker?: ResourceMarker;
   /** Every revision instead of the current one. */
   history?: boolean;
+  /**
+   * Sort keys; the stored id (then revision_start in history) breaks ties, so pages are
+   * stable and complete. Without keys, rows come in stored-id order.
+   */
+  sorts?: readonly ResourceSort[];
 }
 
 export interface ResourceSearchQuery extends Omit<ResourceListQuery, 'type'> {
@@ -98,12 +157,26 @@ export function searchResources(q: ResourceSearchQuery): BoundQuery {
   return build(q.type.name, q.type, q);
 }
 
-/** Every revision of one resource, oldest first (Gnocchi's GET .../<id>/history). */
-export function selectResourceHistory(id: string, projectId: string | null, page: { limit: number; marker?: ResourceMarker }): BoundQuery {
+/**
+ * Every revision of one resource, oldest first (Gnocchi's GET .../<id>/history); with
+ * `type` and `sorts`, sorted as asked (attributes of the type included).
+ */
+export function selectResourceHistory(id: string, projectId: string | null, page: { limit: number; marker?: ResourceMarker; sorts?: readonly ResourceSort[]; type?: ResourceType }): BoundQuery {
   const params = new Params();
   const where = [`id = ${params.bind(id, 'String')}`];
   if (projectId !== null) where.push(`project_id = ${params.bind(projectId, 'String')}`);
-  return paged(HISTORY_SOURCE, where, params, { ...page, history: true });
+  return paged(HISTORY_SOURCE, where, params, { ...page, history: true }, page.type ?? null);
+}
+
+/** Parses Gnocchi's sort keys: `field`, `field:asc`, `field:desc-nullsfirst`, ... (fields are checked when the query is built). */
+export function parseResourceSorts(texts: readonly string[]): ResourceSort[] {
+  if (texts.length > MAX_SORT_KEYS) throw new ResourceError('QUERY_INVALID', `Invalid sort: expected at most ${MAX_SORT_KEYS} sort keys, got ${texts.length}`);
+  return texts.map((text) => {
+    const m = /^([A-Za-z0-9_]+)(?::(asc|desc)(?:-(nullsfirst|nullslast))?)?$/.exec(text);
+    if (!m) throw new ResourceError('QUERY_INVALID', `Invalid sort: expected <field>[:asc|desc[-nullsfirst|-nullslast]], got ${describeValue(text)}`);
+    const sort: ResourceSort = { field: m[1] as string, direction: (m[2] ?? 'asc') as 'asc' | 'desc' };
+    return m[3] === undefined ? sort : { ...sort, nulls: m[3] === 'nullsfirst' ? 'first' : 'last' };
+  });
 }
 
 const HISTORY_SOURCE = `(SELECT ${COLUMNS}, CAST(revision_end AS Nullable(${DATETIME})) AS revision_end FROM resource_history FINAL
@@ -118,24 +191,68 @@ function build(typeName: string, type: ResourceType | null, q: Omit<ResourceList
     const condition = compileInto(q.filter, type, { history: q.history === true }, params);
     if (condition !== null) where.push(condition);
   }
-  return paged(q.history ? HISTORY_SOURCE : 'resources FINAL', where, params, q);
+  return paged(q.history ? HISTORY_SOURCE : 'resources FINAL', where, params, q, type ?? { name: typeName, state: 'active', generation: 0, attributes: {} });
 }
 
-function paged(source: string, where: string[], params: Params, q: { limit: number; marker?: ResourceMarker; history?: boolean }): BoundQuery {
+/** What an unset value sorts as, after isNull() has put it first or last. */
+const SORT_DEFAULT: Readonly<Record<Kind, string>> = { string: "''", uuid: "''", resource_id: "''", number: '0', lifespan: '0', bool: 'false', datetime: `toDateTime64(0, 6, 'UTC')` };
+
+interface SortComponent {
+  sql: string;
+  descending: boolean;
+}
+
+/** Sort keys as ORDER BY components: isNull() then the value, so unset values go where asked. */
+function sortComponents(sorts: readonly ResourceSort[], type: ResourceType, history: boolean, params: Params): SortComponent[] {
+  if (sorts.length > MAX_SORT_KEYS) throw new ResourceError('QUERY_INVALID', `Invalid sort: expected at most ${MAX_SORT_KEYS} sort keys, got ${sorts.length}`);
+  const ctx: CompileContext = { type, history, params, nodes: 0 };
+  const components: SortComponent[] = [];
+  for (const sort of sorts) {
+    const { expr, kind } = resolveField(sort.field, ctx);
+    const descending = sort.direction === 'desc';
+    const nullsFirst = (sort.nulls ?? (descending ? 'first' : 'last')) === 'first';
+    components.push({ sql: `isNull(${expr})`, descending: nullsFirst }, { sql: `ifNull(${expr}, ${SORT_DEFAULT[kind]})`, descending });
+  }
+  components.push({ sql: 'id', descending: false });
+  if (history) components.push({ sql: 'revision_start', descending: false });
+  return components;
+}
+
+function paged(source: string, where: string[], params: Params, q: { limit: number; marker?: ResourceMarker; history?: boolean; sorts?: readonly ResourceSort[] }, type: ResourceType | null): BoundQuery {
   if (!Number.isInteger(q.limit) || q.limit < 1) throw new ResourceError('QUERY_INVALID', `Invalid pagination: limit: expected a whole number >= 1, got ${describeValue(q.limit)}`);
   const history = q.history === true;
-  if (q.marker !== undefined) {
-    if (history) {
-      const micros = parseTimestampMicros(q.marker.revisionStart);
-      if (micros === null) throw new ResourceError('QUERY_INVALID', `Invalid pagination: marker: expected <id>@<revision_start timestamp> for a history page, got revision_start ${describeValue(q.marker.revisionStart)}`);
-      where.push(`(id, revision_start) > (${params.bind(q.marker.id, 'String')}, ${params.bind(clickHouseTime(micros), DATETIME)})`);
-    } else {
-      where.push(`id > ${params.bind(q.marker.id, 'String')}`);
-    }
+  let markerStart: string | null = null;
+  if (q.marker !== undefined && history) {
+    const micros = parseTimestampMicros(q.marker.revisionStart);
+    if (micros === null) throw new ResourceError('QUERY_INVALID', `Invalid pagination: marker: expected <id>@<revision_start timestamp> for a history page, got revision_start ${describeValue(q.marker.revisionStart)}`);
+    markerStart = clickHouseTime(micros);
   }
   const columns = history ? `${COLUMNS}, revision_end` : `${COLUMNS}, CAST(NULL AS Nullable(${DATETIME})) AS revision_end`;
+  const sorts = q.sorts ?? [];
+  let prefix = '';
+  let order: string;
+  if (sorts.length === 0) {
+    if (q.marker !== undefined) {
+      where.push(history ? `(id, revision_start) > (${params.bind(q.marker.id, 'String')}, ${params.bind(markerStart, DATETIME)})` : `id > ${params.bind(q.marker.id, 'String')}`);
+    }
+    order = `id${history ? ', revision_start' : ''}`;
+  } else {
+    const components = sortComponents(sorts, type ?? { name: GENERIC_RESOURCE_TYPE, state: 'active', generation: 0, attributes: {} }, history, params);
+    if (q.marker !== undefined) {
+      // The marker row's sort values, read once; the page is what sorts after them.
+      const at = [`id = ${params.bind(q.marker.id, 'String')}`];
+      if (markerStart !== null) at.push(`revision_start = ${params.bind(markerStart, DATETIME)}`);
+      prefix = `WITH (SELECT tuple(${components.map((c) => c.sql).join(', ')}) FROM ${source} WHERE ${at.join(' AND ')} LIMIT 1) AS page_marker `;
+      const after = components.map((c, i) => {
+        const equal = components.slice(0, i).map((e, j) => `${e.sql} = tupleElement(page_marker, ${j + 1})`);
+        return `(${[...equal, `${c.sql} ${c.descending ? '<' : '>'} tupleElement(page_marker, ${i + 1})`].join(' AND ')})`;
+      });
+      where.push(`(${after.join(' OR ')})`);
+    }
+    order = components.map((c) => `${c.sql}${c.descending ? ' DESC' : ''}`).join(', ');
+  }
   return {
-    sql: `SELECT ${columns} FROM ${source}${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY id${history ? ', revision_start' : ''} LIMIT ${params.bind(q.limit, 'UInt32')}`,
+    sql: `${prefix}SELECT ${columns} FROM ${source}${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY ${order} LIMIT ${params.bind(q.limit, 'UInt32')}`,
     params: params.values,
   };
 }
@@ -148,7 +265,9 @@ export type ResourceFilterValue = string | number | boolean | null;
 /** `{"and": [...]}`, `{"not": {...}}`, `{"=": {"field": value}}`, `{"in": {"field": [values]}}`. */
 export type ResourceFilter = { readonly [operator: string]: ResourceFilter | readonly ResourceFilter[] | { readonly [field: string]: ResourceFilterValue | readonly ResourceFilterValue[] } };
 
-const COMPARISONS: Readonly<Record<string, '=' | '!=' | '<' | '>' | '<=' | '>=' | 'in' | 'like'>> = {
+type Comparison = '=' | '!=' | '<' | '>' | '<=' | '>=' | 'in' | 'like' | 'ilike';
+
+const COMPARISONS: Readonly<Record<string, Comparison>> = {
   '=': '=', '==': '=', eq: '=',
   '!=': '!=', '≠': '!=', ne: '!=',
   '<': '<', lt: '<',
@@ -157,17 +276,31 @@ const COMPARISONS: Readonly<Record<string, '=' | '!=' | '<' | '>' | '<=' | '>=' 
   '>=': '>=', '≥': '>=', ge: '>=',
   in: 'in',
   like: 'like',
+  // Not in Gnocchi 4: a case-insensitive like (ClickHouse's ILIKE).
+  ilike: 'ilike',
 };
 const LOGICAL: Readonly<Record<string, 'AND' | 'OR'>> = { and: 'AND', '∧': 'AND', or: 'OR', '∨': 'OR' };
 /** Bounds on one query, so a request cannot make an unbounded statement. */
 export const MAX_FILTER_NODES = 512;
 export const MAX_IN_VALUES = 10_000;
 
-type Kind = 'string' | 'uuid' | 'number' | 'bool' | 'datetime' | 'lifespan';
+/** `resource_id`: Gnocchi's `id`, matched as the id stored or the UUID shown (see resourceUuid()). */
+type Kind = 'string' | 'uuid' | 'number' | 'bool' | 'datetime' | 'lifespan' | 'resource_id';
+
+/** Gnocchi's transformed-id namespace as hex, for the SQL below (a constant, never input). */
+const NAMESPACE_HEX = GNOCCHI_RESOURCE_ID_NAMESPACE.replace(/-/g, '');
+/** normalizeUuid()'s steps on the stored id: prefixes, braces and dashes off. */
+const UUID_HEX = "replaceAll(replaceRegexpAll(replaceRegexpOne(replaceRegexpOne(id, '^urn:', ''), '^uuid:', ''), '^[{]+|[}]+$', ''), '-', '')";
+const dashed = (hex: string) => `concat(substring(${hex}, 1, 8), '-', substring(${hex}, 9, 4), '-', substring(${hex}, 13, 4), '-', substring(${hex}, 17, 4), '-', substring(${hex}, 21, 12))`;
+const ID_SHA1 = `SHA1(concat(unhex('${NAMESPACE_HEX}'), id, char(0), char(0)))`;
+/** The UUIDv5 bytes: SHA-1 with the version (5) and variant bits set, as resourceUuid() does. */
+const ID_UUID5_HEX = `lower(concat(hex(substring(${ID_SHA1}, 1, 6)), hex(toUInt8(bitOr(bitAnd(reinterpretAsUInt8(substring(${ID_SHA1}, 7, 1)), 15), 80))), hex(substring(${ID_SHA1}, 8, 1)), hex(toUInt8(bitOr(bitAnd(reinterpretAsUInt8(substring(${ID_SHA1}, 9, 1)), 63), 128))), hex(substring(${ID_SHA1}, 10, 7))))`;
+/** resourceUuid(id) in SQL: the id the API shows for a stored id. */
+const PRESENTED_ID = `if(match(${UUID_HEX}, '^[0-9a-fA-F]{32}$'), ${dashed(`lower(${UUID_HEX})`)}, ${dashed(ID_UUID5_HEX)})`;
 
 /** Resource fields every type has, with the column they read. */
 const FIELDS: Readonly<Record<string, { expr: string; kind: Kind; historyOnly?: boolean }>> = {
-  id: { expr: 'id', kind: 'string' },
+  id: { expr: PRESENTED_ID, kind: 'resource_id' },
   original_resource_id: { expr: 'id', kind: 'string' },
   type: { expr: 'type', kind: 'string' },
   project_id: { expr: 'project_id', kind: 'string' },
@@ -180,7 +313,7 @@ const FIELDS: Readonly<Record<string, { expr: string; kind: Kind; historyOnly?: 
   lifespan: { expr: '(toUnixTimestamp64Micro(ended_at) - toUnixTimestamp64Micro(started_at)) / 1000000', kind: 'lifespan' },
 };
 
-const SQL_TYPE: Readonly<Record<Exclude<Kind, 'lifespan'>, string>> = { string: 'String', uuid: 'String', number: 'Float64', bool: 'Bool', datetime: DATETIME };
+const SQL_TYPE: Readonly<Record<Exclude<Kind, 'lifespan' | 'resource_id'>, string>> = { string: 'String', uuid: 'String', number: 'Float64', bool: 'Bool', datetime: DATETIME };
 
 /** Bound parameters, named p0, p1, ... in the order the compiler meets them. */
 class Params {
@@ -288,6 +421,7 @@ function valueError(value: unknown, field: string, expected: string): ResourceEr
 function convert(value: unknown, kind: Kind, field: string): unknown {
   switch (kind) {
     case 'string':
+    case 'resource_id':
       if (typeof value === 'string') return value;
       if (typeof value === 'number' && Number.isFinite(value)) return String(value);
       // Python's str(True).
@@ -318,8 +452,9 @@ function convert(value: unknown, kind: Kind, field: string): unknown {
   }
 }
 
-function comparisonSql(op: '=' | '!=' | '<' | '>' | '<=' | '>=' | 'in' | 'like', field: string, value: unknown, ctx: CompileContext): string {
+function comparisonSql(op: Comparison, field: string, value: unknown, ctx: CompileContext): string {
   const { expr, kind } = resolveField(field, ctx);
+  if (kind === 'resource_id') return idComparison(op, field, value, ctx);
   const sqlType = kind === 'lifespan' ? 'Float64' : SQL_TYPE[kind];
   if (op === 'in') {
     if (!Array.isArray(value) || value.length === 0) throw valueError(value, field, 'a non-empty list of values');
@@ -328,10 +463,10 @@ function comparisonSql(op: '=' | '!=' | '<' | '>' | '<=' | '>=' | 'in' | 'like',
     const values = value.filter((v) => v !== null).map((v) => convert(v, kind, field));
     return values.length === 0 ? '0' : `${expr} IN ${ctx.params.bind(values, `Array(${sqlType})`)}`;
   }
-  if (op === 'like') {
-    if (kind !== 'string' && kind !== 'uuid') throw valueError(value, field, `no like: ${field} is a ${kind}; like compares strings`);
+  if (op === 'like' || op === 'ilike') {
+    if (kind !== 'string' && kind !== 'uuid') throw valueError(value, field, `no ${op}: ${field} is a ${kind}; ${op} compares strings`);
     if (typeof value !== 'string') throw valueError(value, field, 'a string pattern (% and _ are wildcards)');
-    return `${expr} LIKE ${ctx.params.bind(value, 'String')}`;
+    return `${expr} ${op === 'like' ? 'LIKE' : 'ILIKE'} ${ctx.params.bind(value, 'String')}`;
   }
   if (value === null) {
     if (op === '=') return `isNull(${expr})`;
@@ -343,6 +478,32 @@ function comparisonSql(op: '=' | '!=' | '<' | '>' | '<=' | '>=' | 'in' | 'like',
   // Gnocchi's != also matches rows where the field is unset.
   if (op === '!=') return `(isNull(${expr}) OR ${expr} != ${bound})`;
   return `${expr} ${op} ${bound}`;
+}
+
+/**
+ * Gnocchi's `id`: the value as given is the stored id, or its UUID (resourceUuid()) is the
+ * id shown; either matches. Ordering compares the shown UUIDs. No like: patterns go to
+ * original_resource_id, as in Gnocchi.
+ */
+function idComparison(op: Comparison, field: string, value: unknown, ctx: CompileContext): string {
+  if (op === 'like' || op === 'ilike') throw new ResourceError('QUERY_INVALID', `Unable to parse this query: ${op} does not apply to ${field} (a resource id); match patterns on original_resource_id instead`);
+  const given = (v: unknown): string => {
+    if (v === null || Array.isArray(v) || isObject(v)) throw valueError(v, field, 'a resource id (a UUID or the text the resource was created with)');
+    return convert(v, 'resource_id', field) as string;
+  };
+  if (op === 'in') {
+    if (!Array.isArray(value) || value.length === 0) throw valueError(value, field, 'a non-empty list of resource ids');
+    if (value.length > MAX_IN_VALUES) throw valueError(`${value.length} values`, field, `at most ${MAX_IN_VALUES} values`);
+    const ids = value.filter((v) => v !== null).map(given);
+    if (ids.length === 0) return '0';
+    return `(id IN ${ctx.params.bind(ids, 'Array(String)')} OR ${PRESENTED_ID} IN ${ctx.params.bind(ids.map(resourceUuid), 'Array(String)')})`;
+  }
+  const id = given(value);
+  if (op === '=' || op === '!=') {
+    const equal = `(id = ${ctx.params.bind(id, 'String')} OR ${PRESENTED_ID} = ${ctx.params.bind(resourceUuid(id), 'String')})`;
+    return op === '=' ? equal : `(NOT ${equal})`;
+  }
+  return `${PRESENTED_ID} ${op} ${ctx.params.bind(resourceUuid(id), 'String')}`;
 }
 
 const TIMESPAN_UNITS: Readonly<Record<string, number>> = {
@@ -375,7 +536,7 @@ type Token =
   | { kind: 'punct'; text: '(' | ')' | '[' | ']' | ',' };
 
 const SYMBOL_OPERATORS = ['>=', '<=', '!=', '==', '≠', '≥', '≤', '=', '>', '<'];
-const WORD_OPERATORS = new Set(['eq', 'ne', 'lt', 'gt', 'ge', 'le', 'in', 'like']);
+const WORD_OPERATORS = new Set(['eq', 'ne', 'lt', 'gt', 'ge', 'le', 'in', 'like', 'ilike']);
 
 function tokenize(text: string): Token[] {
   const tokens: Token[] = [];
