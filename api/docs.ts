@@ -9,6 +9,7 @@ export const API_TAGS = [
   { name: 'event', description: 'Panko v2 compatible events, event types and traits (/event/v2)' },
   { name: 'audit', description: 'CADF audit records: the 7 Ws, compliance reports, SIEM export' },
   { name: 'log', description: "The control plane's service logs and request correlation (/log/v1)" },
+  { name: 'rating', description: 'CloudKitty compatible rating rules (hashmap), quotes, reports, dataframes and reprocessing; statements and running costs (/rating)' },
   { name: 'health', description: 'Liveness and versions (no token)' },
 ] as const;
 

@@ -9,6 +9,7 @@ import { registerApiDocs } from './docs.ts';
 import { registerEventRoutes } from './event/routes.ts';
 import { registerLogRoutes } from './log/routes.ts';
 import { registerMetricRoutes } from './metric/routes.ts';
+import { registerRatingRoutes } from './rating/routes.ts';
 
 export { TokenAuthenticator, TOKEN_CACHE_TTL_MS } from './auth.ts';
 export { AccessPolicy, DEFAULT_ACCESS_RULES, loadAccessPolicy, parseRule, PolicyRuleError, type PolicyRules } from './access-policy.ts';
@@ -47,6 +48,7 @@ export function createApi(deps: ApiDeps): Api {
       registerEventRoutes(app, context);
       registerAuditRoutes(app, context);
       registerLogRoutes(app, context);
+      registerRatingRoutes(app, context);
     },
   };
 }

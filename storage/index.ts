@@ -58,3 +58,4 @@ export * from './policy-store.ts';
 export * from './back-window.ts';
 export * from './measure-writes.ts';
 export * from './metric-writes.ts';
+export * from './rating/index.ts';

@@ -15,6 +15,7 @@ export const CATALOG_SERVICES: ReadonlyArray<{ type: string; name: string; path:
   { type: 'block-storage', name: 'cinder', path: '/volume/v3/{project_id}' },
   { type: 'object-store', name: 'swift', path: '/object-storage/v1/AUTH_{project_id}' },
   { type: 'metric', name: 'gnocchi', path: '/metric' },
+  { type: 'rating', name: 'cloudkitty', path: '/rating' },
 ];
 
 export interface CatalogEntry {
