@@ -29,6 +29,7 @@ import { acceptJsonBodies } from './json-body.ts';
 import { withTrailingSlash } from './trailing-slash.ts';
 import { MEASURES_BODY_SCHEMA, acceptMeasures, parseMeasures, readMeasures, sendAccepted } from './metrics.ts';
 import { RESOURCE_METRICS_SCHEMA, planResourceMetrics, writeMetrics } from './resource-metrics.ts';
+import { forgetMetric } from './shared.ts';
 import {
   RESOURCE_PAGE_QUERY,
   findResource,
@@ -219,6 +220,7 @@ function routes(v1: FastifyInstance, context: ApiContext): void {
         marker = (rows[rows.length - 1] as ResourceRow).id;
       }
       for (let i = 0; i < ids.length; i += DELETE_CHUNK) await deleteResources(context.store, ids.slice(i, i + DELETE_CHUNK), context.clock.now());
+      forgetMetric();
       return { deleted: ids.length };
     },
   );
@@ -291,6 +293,7 @@ function routes(v1: FastifyInstance, context: ApiContext): void {
 
   v1.delete('/resource/:type/:id', { schema: { tags, summary: 'Delete a resource, its history and its metrics (204)', security: TOKEN_SECURITY, params: RESOURCE_PARAMS } }, async (request, reply) => {
     await writing(request, (row) => deleteResources(context.store, [row.id], context.clock.now()));
+    forgetMetric();
     return reply.code(204).send();
   });
 
@@ -340,6 +343,7 @@ function routes(v1: FastifyInstance, context: ApiContext): void {
     const { metric } = await namedMetric(request, identity);
     context.access.enforce('metric:write', identity, { project_id: metric.project_id });
     await markMetricDeleted(context.store, metric, context.clock.now());
+    forgetMetric(metric.id);
     return reply.code(204).send();
   });
 
