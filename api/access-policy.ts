@@ -45,6 +45,17 @@ export const DEFAULT_ACCESS_RULES: PolicyRules = {
   'log:read': 'rule:admin_or_project_member',
   'cost:list_all': 'rule:admin',
   'cost:read': 'rule:admin_or_project_member',
+  // CloudKitty's rating policies (cloudkitty/common/policies/v1/rating.py): modules and hashmap rules admin-only, quotes open.
+  'rating:list_modules': 'rule:admin',
+  'rating:get_module': 'rule:admin',
+  'rating:update_module': 'rule:admin',
+  'rating:module_config': 'rule:admin',
+  'rating:quote': '',
+  // Issuing a month's statements for every project at once (the monthly job's work, on demand).
+  'statement:issue': 'rule:admin',
+  // Re-rating rated periods (CloudKitty's schedule:task_reprocesses / get_task_reprocesses): admins.
+  'rating_reprocess:read': 'rule:admin',
+  'rating_reprocess:write': 'rule:admin',
   'alarm:list_all': 'rule:admin',
   'alarm:read': 'rule:admin_or_project_member',
   'alarm:write': 'rule:admin_or_project_member',

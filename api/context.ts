@@ -1,5 +1,5 @@
 import type { Clock } from '../core/index.ts';
-import type { ClickHouseDriver, PolicyStore, ResourceTypeStore } from '../storage/index.ts';
+import type { ClickHouseDriver, HashmapStore, PolicyStore, ReprocessStore, ResourceTypeStore, StatementStore } from '../storage/index.ts';
 import type { AccessPolicy } from './access-policy.ts';
 import type { TokenAuthenticator } from './auth.ts';
 
@@ -12,4 +12,10 @@ export interface ApiContext {
   /** Archive policies and their rules (transactional state store). */
   readonly policyStore: PolicyStore;
   readonly resourceTypes: ResourceTypeStore;
+  /** CloudKitty's hashmap rating rules and module state (transactional state store). */
+  readonly hashmap: HashmapStore;
+  /** Issued statements and their numbers (transactional state store). */
+  readonly statements: StatementStore;
+  /** Rated periods and reprocess requests (transactional state store). */
+  readonly reprocess: ReprocessStore;
 }

@@ -5,9 +5,10 @@ import { DescribedApiError, gnocchiErrorBody } from './errors.ts';
 
 /**
  * How a route family words its errors: Gnocchi's `{code,title,description}`, the plain
- * `{error:{code,status,message}}`, or WSME's (Panko, Aodh) `{error_message:{faultcode,faultstring,debuginfo}}`.
+ * `{error:{code,status,message}}`, WSME's (Panko, Aodh) `{error_message:{faultcode,faultstring,debuginfo}}`,
+ * or flask-restful's `{message}` (CloudKitty v2).
  */
-export type ErrorStyle = 'gnocchi' | 'plain' | 'wsme';
+export type ErrorStyle = 'gnocchi' | 'plain' | 'wsme' | 'flask';
 
 interface ValidationIssue {
   instancePath?: string;
@@ -72,7 +73,10 @@ export function sendApiError(reply: FastifyReply, style: ErrorStyle, status: num
       : style === 'wsme'
         ? // WSME's fault, wrapped by Panko's ParsableErrorMiddleware; faultcode says whose fault it was.
           { error_message: { faultcode: status < 500 ? 'Client' : 'Server', faultstring: message, debuginfo: null } }
-        : { error: { code, status, message } };
+        : style === 'flask'
+          ? // flask-restful's abort(): CloudKitty's v2 API.
+            { message }
+          : { error: { code, status, message } };
   return reply.code(status).type('application/json').send(body);
 }
 

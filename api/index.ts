@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { Clock, TokenVerifier } from '../core/index.ts';
-import type { ClickHouseDriver, PolicyStore, ResourceTypeStore } from '../storage/index.ts';
+import type { ClickHouseDriver, HashmapStore, PolicyStore, ReprocessStore, ResourceTypeStore, StatementStore } from '../storage/index.ts';
 import { AccessPolicy } from './access-policy.ts';
 import { TokenAuthenticator } from './auth.ts';
 import type { ApiContext } from './context.ts';
@@ -21,6 +21,11 @@ export interface ApiDeps {
   tokens: TokenVerifier;
   policyStore: PolicyStore;
   resourceTypes: ResourceTypeStore;
+  /** The hashmap rating rules (the same store the rating processor rates with). */
+  hashmap: HashmapStore;
+  statements: StatementStore;
+  /** Rated periods and reprocess requests (the rating processor's state). */
+  reprocess: ReprocessStore;
   clock: Clock;
   /** Who may do what (defaults when omitted; `loadAccessPolicy(file)` for an operator's file). */
   access?: AccessPolicy;
@@ -40,6 +45,9 @@ export function createApi(deps: ApiDeps): Api {
     access: deps.access ?? new AccessPolicy(),
     policyStore: deps.policyStore,
     resourceTypes: deps.resourceTypes,
+    hashmap: deps.hashmap,
+    statements: deps.statements,
+    reprocess: deps.reprocess,
   };
   return {
     register(app) {

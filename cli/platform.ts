@@ -25,8 +25,8 @@ import {
   type Logger,
   type Stream,
 } from '../core/index.ts';
-import { DEFAULT_MAX_BATCH_RECORDS } from '../pipeline/index.ts';
-import { createDriver, migrate, MIGRATIONS, type ClickHouseDriver } from '../storage/index.ts';
+import { createRatingProcessor, createRatingScheduler, createStatementJob, DEFAULT_MAX_BATCH_RECORDS, loadServiceDefinitions, type RatingRun } from '../pipeline/index.ts';
+import { createDriver, createHashmapStore, createReprocessStore, createStatementStore, migrate, MIGRATIONS, type ClickHouseDriver } from '../storage/index.ts';
 import { clusterOf, startPipelineWriters } from './pipeline-writers.ts';
 import { PeriodicTasks } from './periodic.ts';
 import { persistentSecret } from './secrets.ts';
@@ -44,6 +44,17 @@ export interface PlatformOptions {
   periodicTasks?: boolean;
   /** Start the compute pollster's timer (default true); false builds it for the simulator to drive with poll(). */
   computePollster?: boolean;
+  /** The rating processor's settings (experimental); it runs on its schedule when periodicTasks is on. */
+  rating?: {
+    /** Cron expression (default hourly at :15). */
+    schedule?: string;
+    /** Seconds per rated period (default 3600). */
+    periodSeconds?: number;
+    /** How long after its end a period may still receive data (default 10 min). */
+    settleDelayMs?: number;
+    /** The services file (default pipeline/rating/services.yaml). */
+    servicesFile?: string;
+  };
 }
 
 export interface Platform {
@@ -61,6 +72,8 @@ export interface Platform {
   readonly pollster: ComputePollster | null;
   /** Waits until everything published so far has reached the store (embedded transports only). */
   drain(timeoutMs?: number): Promise<void>;
+  /** Rates every closed, settled period not rated yet, up to `until` at most, and the open reprocess requests (on demand; the cron job does the same). */
+  rateNow(until?: Date): Promise<RatingRun>;
   stop(): Promise<void>;
 }
 
@@ -155,8 +168,33 @@ export async function startPlatform(config: CumulusConfig, options: PlatformOpti
       await periodic.start();
       started.push(periodic);
     }
+    // Issued statements and their numbers; the monthly job issues the previous month's on the 1st.
+    const statements = createStatementStore({ db: stateDb, clock });
+    if (options.periodicTasks !== false) {
+      const statementJob = createStatementJob({}, { store, statements, clock, logger: logger.child({ component: 'pipeline.statements' }), telemetry: telemetry.component('pipeline.statements') });
+      await statementJob.start();
+      started.push(statementJob);
+    }
 
-    const app: FastifyInstance = Fastify({ loggerInstance: logger.child({ component: 'http' }) as FastifyBaseLogger, genReqId: () => `req-${crypto.randomUUID()}`, logController: new LogController({ disableRequestLogging: true }), bodyLimit: 16 * 1024 * 1024 });
+    // Rating: each closed period of metering data rated once, priced by the hashmap rules;
+    // reprocess requests come through the API. Scheduled with the other periodic tasks.
+    const hashmap = createHashmapStore(stateDb, { clock });
+    const reprocess = createReprocessStore(stateDb, { clock, ...(options.rating?.periodSeconds !== undefined ? { periodSeconds: options.rating.periodSeconds } : {}) });
+    const rating = createRatingProcessor(
+      {
+        services: loadServiceDefinitions(options.rating?.servicesFile),
+        ...(options.rating?.periodSeconds !== undefined ? { periodSeconds: options.rating.periodSeconds } : {}),
+        ...(options.rating?.settleDelayMs !== undefined ? { settleDelayMs: options.rating.settleDelayMs } : {}),
+      },
+      { store, periods: reprocess, rater: () => hashmap.rater(), clock, logger: logger.child({ component: 'pipeline.rating' }), telemetry: telemetry.component('pipeline.rating') },
+    );
+    if (options.periodicTasks !== false) {
+      const ratingScheduler = createRatingScheduler({ ...(options.rating?.schedule !== undefined ? { schedule: options.rating.schedule } : {}) }, { processor: rating, logger: logger.child({ component: 'pipeline.rating' }) });
+      await ratingScheduler.start();
+      started.push(ratingScheduler);
+    }
+
+    const app: FastifyInstance = Fastify({ loggerInstance: logger.child({ component: 'http' }) as FastifyBaseLogger, genReqId: () => `req-${crypto.randomUUID()}`, logController: new LogController({ disableRequestLogging: true }), bodyLimit: 16 * 1024 * 1024, ajv: { customOptions: { allowUnionTypes: true } } });
     // One access line per request, after the reply (fastify's own two lines are off).
     app.addHook('onResponse', async (request, reply) => {
       request.log.info({ method: request.method, url: request.url.split('?')[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
@@ -176,7 +214,7 @@ export async function startPlatform(config: CumulusConfig, options: PlatformOpti
     });
     app.get('/healthz', async () => ({ status: 'ok' }));
     cloud.register(app);
-    createApi({ store, tokens: cloud.tokens, policyStore: pipeline.policyStore, resourceTypes: pipeline.resourceTypes, clock, access: loadAccessPolicy(config.api.policyFile) }).register(app);
+    createApi({ store, tokens: cloud.tokens, policyStore: pipeline.policyStore, resourceTypes: pipeline.resourceTypes, hashmap, statements, reprocess, clock, access: loadAccessPolicy(config.api.policyFile) }).register(app);
     await app.listen({ host: config.host, port });
     started.push({ stop: () => app.close() });
 
@@ -235,6 +273,7 @@ export async function startPlatform(config: CumulusConfig, options: PlatformOpti
       periodic,
       pollster,
       drain,
+      rateNow: (until) => rating.rateNow(until),
       stop() {
         stopping ??= (async () => {
           // 1. stop taking requests; 2. let builds finish and the embedded transports empty,

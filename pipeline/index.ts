@@ -9,3 +9,4 @@ export { createAuditWriter, validateAuditRecord, AUDIT_RECORDS, DEFAULT_AUDIT_WR
 export { createLogWriter, validateLogRecord, LOG_RECORDS, DEFAULT_LOG_WRITER_GROUP, type LogWriterConfig } from './ingest/log-writer.ts';
 export { createResourceIndex, type ResourceIndex, type ResourceIndexDeps, type IndexWrites } from './ingest/resource-index.ts';
 export { applyBackWindow, MEASURE_BEFORE_BACK_WINDOW } from './ingest/back-window.ts';
+export * from './rating/index.ts';

@@ -49,6 +49,7 @@ export function createDriver(config: StorageConfig): ClickHouseDriver {
 // Schema, query builders and the archive-policy model shared by the pipeline and the API.
 export * from './schema/index.ts';
 export * from './queries/index.ts';
+export * from './queries/rating-usage.ts';
 export * from './archive-policies.ts';
 export * from './resource-types.ts';
 export * from './resource-type-store.ts';

@@ -6,3 +6,5 @@ export * from './resources.ts';
 export * from './events.ts';
 export * from './audit.ts';
 export * from './logs.ts';
+export * from './rating-reports.ts';
+export * from './statements.ts';
