@@ -1,5 +1,5 @@
 import type { Clock } from '../core/index.ts';
-import type { ClickHouseDriver, HashmapStore, PolicyStore, ReprocessStore, ResourceTypeStore, StatementStore } from '../storage/index.ts';
+import type { AlarmStore, ClickHouseDriver, HashmapStore, PolicyStore, ReprocessStore, ResourceTypeStore, StatementStore } from '../storage/index.ts';
 import type { AccessPolicy } from './access-policy.ts';
 import type { TokenAuthenticator } from './auth.ts';
 
@@ -18,4 +18,6 @@ export interface ApiContext {
   readonly statements: StatementStore;
   /** Rated periods and reprocess requests (transactional state store). */
   readonly reprocess: ReprocessStore;
+  /** Aodh's alarm definitions and their current state (transactional state store). */
+  readonly alarms: AlarmStore;
 }

@@ -1,9 +1,10 @@
 import type { FastifyInstance } from 'fastify';
 import type { Clock, TokenVerifier } from '../core/index.ts';
-import type { ClickHouseDriver, HashmapStore, PolicyStore, ReprocessStore, ResourceTypeStore, StatementStore } from '../storage/index.ts';
+import type { AlarmStore, ClickHouseDriver, HashmapStore, PolicyStore, ReprocessStore, ResourceTypeStore, StatementStore } from '../storage/index.ts';
 import { AccessPolicy } from './access-policy.ts';
 import { TokenAuthenticator } from './auth.ts';
 import type { ApiContext } from './context.ts';
+import { registerAlarmingRoutes } from './alarming/routes.ts';
 import { registerAuditRoutes } from './audit/routes.ts';
 import { registerApiDocs } from './docs.ts';
 import { registerEventRoutes } from './event/routes.ts';
@@ -26,6 +27,8 @@ export interface ApiDeps {
   statements: StatementStore;
   /** Rated periods and reprocess requests (the rating processor's state). */
   reprocess: ReprocessStore;
+  /** Alarm definitions and state (Aodh's /v2/alarms). */
+  alarms: AlarmStore;
   clock: Clock;
   /** Who may do what (defaults when omitted; `loadAccessPolicy(file)` for an operator's file). */
   access?: AccessPolicy;
@@ -48,6 +51,7 @@ export function createApi(deps: ApiDeps): Api {
     hashmap: deps.hashmap,
     statements: deps.statements,
     reprocess: deps.reprocess,
+    alarms: deps.alarms,
   };
   return {
     register(app) {
@@ -57,6 +61,7 @@ export function createApi(deps: ApiDeps): Api {
       registerAuditRoutes(app, context);
       registerLogRoutes(app, context);
       registerRatingRoutes(app, context);
+      registerAlarmingRoutes(app, context);
     },
   };
 }

@@ -3,6 +3,7 @@ import { benchApiBesideGnocchi } from './api.ts';
 import { benchCollector } from './collector.ts';
 import { benchEvents } from './events.ts';
 import { benchPipelineBesideGnocchi } from './pipeline.ts';
+import { benchRating } from './rating.ts';
 import { benchSlice } from './slice.ts';
 import { printTable, writeResults, type BenchRow } from './report.ts';
 
@@ -10,11 +11,11 @@ import { printTable, writeResults, type BenchRow } from './report.ts';
  * `npm run bench`: every benchmark, sized for this 2-core machine. Each prints a table
  * and the rows go to bench/results/latest.json ({suite, name, value, unit, peer, peer_value}).
  * BENCH_NOTIFICATIONS scales the slice benchmark (default 20,000 notifications = 60,000 samples);
- * BENCH_ONLY=slice,pipeline,collector,events,api picks suites; BENCH_PIPELINE_QUICK=1 shrinks the pipeline shapes.
+ * BENCH_ONLY=slice,pipeline,collector,events,api,rating picks suites (rating: BENCH_RATING_PROJECTS, BENCH_RATING_DAYS); BENCH_PIPELINE_QUICK=1 shrinks the pipeline shapes.
  */
 async function main(): Promise<void> {
   const notifications = Number(process.env.BENCH_NOTIFICATIONS ?? 20_000);
-  // BENCH_ONLY=slice,pipeline,collector,events,api runs just those suites (default: all).
+  // BENCH_ONLY=slice,pipeline,collector,events,api,rating runs just those suites (default: all).
   const only = process.env.BENCH_ONLY?.split(',').map((s) => s.trim());
   const runs = (suite: string) => !only || only.includes(suite);
   const rows: BenchRow[] = [];
@@ -40,6 +41,10 @@ async function main(): Promise<void> {
   if (runs('events')) {
     process.stderr.write('event conversion benchmark (ours and Ceilometer 19, same corpus)\n');
     rows.push(...(await benchEvents()));
+  }
+  if (runs('rating')) {
+    process.stderr.write('rating benchmark: a month of hourly periods (BENCH_RATING_PROJECTS x 20 resources), statements; CloudKitty 17 hashmap on the same frames\n');
+    rows.push(...(await benchRating()));
   }
   printTable(rows);
   writeResults(rows);

@@ -26,7 +26,7 @@ import {
   type Stream,
 } from '../core/index.ts';
 import { createRatingProcessor, createRatingScheduler, createStatementJob, DEFAULT_MAX_BATCH_RECORDS, loadServiceDefinitions, type RatingRun } from '../pipeline/index.ts';
-import { createDriver, createHashmapStore, createReprocessStore, createStatementStore, migrate, MIGRATIONS, type ClickHouseDriver } from '../storage/index.ts';
+import { createAlarmStore, createDriver, createHashmapStore, createReprocessStore, createStatementStore, migrate, MIGRATIONS, type ClickHouseDriver } from '../storage/index.ts';
 import { clusterOf, startPipelineWriters } from './pipeline-writers.ts';
 import { PeriodicTasks } from './periodic.ts';
 import { persistentSecret } from './secrets.ts';
@@ -214,7 +214,7 @@ export async function startPlatform(config: CumulusConfig, options: PlatformOpti
     });
     app.get('/healthz', async () => ({ status: 'ok' }));
     cloud.register(app);
-    createApi({ store, tokens: cloud.tokens, policyStore: pipeline.policyStore, resourceTypes: pipeline.resourceTypes, hashmap, statements, reprocess, clock, access: loadAccessPolicy(config.api.policyFile) }).register(app);
+    createApi({ store, tokens: cloud.tokens, policyStore: pipeline.policyStore, resourceTypes: pipeline.resourceTypes, hashmap, statements, reprocess, alarms: createAlarmStore(stateDb, { clock }), clock, access: loadAccessPolicy(config.api.policyFile) }).register(app);
     await app.listen({ host: config.host, port });
     started.push({ stop: () => app.close() });
 

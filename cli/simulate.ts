@@ -6,6 +6,13 @@ import { startPlatform, type Platform } from './platform.ts';
 
 const DAY_MS = 86_400_000;
 
+/** What the rating processor did during a warp (rated periods, stored frames, frames no rule priced). */
+export interface RatingTally {
+  periods: number;
+  frames: number;
+  unpriced: number;
+}
+
 export interface SimulateOptions {
   days: number;
   seed: number;
@@ -40,7 +47,14 @@ function progressBar(label: string): (done: number, total: number) => void {
  * seeded tenants play the APIs, and every notification goes through the collectors and
  * the pipeline into the store. Returns the platform on real time again.
  */
-export async function warp(platform: Platform, clock: WarpClock, options: SimulateOptions, logger: Logger): Promise<{ simulator: TenantSimulator; summary: SimulationSummary; startMs: number }> {
+export async function warp(platform: Platform, clock: WarpClock, options: SimulateOptions, logger: Logger): Promise<{ simulator: TenantSimulator; summary: SimulationSummary; startMs: number; rating: RatingTally }> {
+  const rating: RatingTally = { periods: 0, frames: 0, unpriced: 0 };
+  const rate = async (until: number) => {
+    const run = await platform.rateNow(new Date(until));
+    rating.periods += run.periods;
+    rating.frames += run.frames;
+    rating.unpriced += run.unpriced;
+  };
   const simulator = new TenantSimulator(
     { ...DEFAULT_SIMULATOR_CONFIG, seed: options.seed, tenants: options.tenants },
     {
@@ -51,6 +65,8 @@ export async function warp(platform: Platform, clock: WarpClock, options: Simula
         await platform.periodic.hourly(start, end);
         // Ceilometer polls every 10 minutes; an hourly poll keeps a warp quick and the counters' shape.
         await platform.pollster?.poll();
+        // Rate as the hours go by, as `cumulus up`'s schedule would: each settled hour once.
+        await rate(end.getTime());
       },
       onProgress: progressBar(`simulating ${options.days} day(s)`),
       logger,
@@ -60,8 +76,13 @@ export async function warp(platform: Platform, clock: WarpClock, options: Simula
   const endMs = Date.now();
   const startMs = endMs - options.days * DAY_MS;
   const summary = options.days > 0 ? await simulator.run(startMs, endMs) : { steps: 0, serversCreated: 0, serversDeleted: 0, resizes: 0, failedLogins: 0, quotaRefusals: 0, apiErrors: 0 };
+  // The last hours settle on the warped clock before it goes back to real time.
+  if (options.days > 0) {
+    await platform.drain(120_000);
+    await rate(endMs);
+  }
   clock.reset();
-  return { simulator, summary, startMs };
+  return { simulator, summary, startMs, rating };
 }
 
 /** `cumulus simulate`: warp, report, stop. */
@@ -70,13 +91,14 @@ export async function simulateCommand(config: CumulusConfig, options: SimulateOp
   const platform = await startPlatform(config, { clock, logger, buildDelayMs: 0, periodicTasks: false, computePollster: false });
   try {
     const started = Date.now();
-    const { summary } = await warp(platform, clock, options, logger);
+    const { summary, rating } = await warp(platform, clock, options, logger);
     const stored = await platform.store.query<{ n: string }>({ sql: 'SELECT count() AS n FROM measures' });
     process.stdout.write(
       [
         `simulated ${options.days} day(s) with ${options.tenants} tenant(s), seed ${options.seed}, in ${((Date.now() - started) / 1000).toFixed(1)} s`,
         `  steps ${summary.steps}, servers created ${summary.serversCreated}, deleted ${summary.serversDeleted}, resizes ${summary.resizes}`,
         `  failed logins ${summary.failedLogins}, quota refusals ${summary.quotaRefusals}, failed API calls ${summary.apiErrors}`,
+        `  rated ${rating.periods} period(s): ${rating.frames} frame(s) stored, ${rating.unpriced} without a price (set prices with cloudkitty hashmap, then reprocess)`,
         `  measures in the store: ${Number(stored[0]?.n ?? 0).toLocaleString('en-US')} (data in ${config.dataDir})`,
       ].join('\n') + '\n',
     );

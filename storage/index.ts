@@ -60,3 +60,5 @@ export * from './back-window.ts';
 export * from './measure-writes.ts';
 export * from './metric-writes.ts';
 export * from './rating/index.ts';
+export * from './alarms/index.ts';
+export * from './queries/alarm-history.ts';

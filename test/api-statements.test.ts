@@ -2,6 +2,7 @@ import { Decimal } from 'decimal.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../core/index.ts';
 import { startApiTenants, type ApiTenants, type Caller } from './support/api-tenants.ts';
+import { parseCsv } from './support/csv.ts';
 
 /**
  * Statements, running costs and cost by application under /rating/v1, with the admin and
@@ -166,30 +167,6 @@ async function refused(res: Response, status: number): Promise<string> {
   const body = (await res.json()) as { error_message: { faultcode: string; faultstring: string } };
   expect(body.error_message.faultcode).toBe(status < 500 ? 'Client' : 'Server');
   return body.error_message.faultstring;
-}
-
-/** RFC 4180, as a spreadsheet reads it: quoted fields may hold commas, quotes (doubled) and line breaks. */
-function parseCsv(text: string): string[][] {
-  const records: string[][] = [];
-  let record: string[] = [];
-  let field = '';
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i] as string;
-    if (quoted) {
-      if (c === '"' && text[i + 1] === '"') (field += '"'), i++;
-      else if (c === '"') quoted = false;
-      else field += c;
-    } else if (c === '"') quoted = true;
-    else if (c === ',') record.push(field), (field = '');
-    else if (c === '\r' && text[i + 1] === '\n') {
-      record.push(field);
-      records.push(record);
-      (record = []), (field = ''), i++;
-    } else field += c;
-  }
-  expect(field === '' && record.length === 0, 'the CSV ends with CRLF').toBe(true);
-  return records;
 }
 
 beforeAll(async () => {

@@ -33,6 +33,9 @@ describe('tenant simulator with time warp', () => {
       expect(result.summary.serversCreated).toBeGreaterThan(5);
       expect(result.summary.failedLogins).toBeGreaterThanOrEqual(40);
       expect(result.summary.apiErrors).toBe(0);
+      // The hours were rated as they went by (no prices are set: every frame is unpriced).
+      expect(result.rating.periods).toBeGreaterThanOrEqual(22);
+      expect([result.rating.frames, result.rating.unpriced > 0]).toEqual([0, true]);
       // Back on real time after the warp.
       expect(Math.abs(first.clock.nowMs() - Date.now())).toBeLessThan(1000);
 
@@ -57,5 +60,5 @@ describe('tenant simulator with time warp', () => {
     dirs.push(second.dir);
     await second.platform.stop();
     expect(second.result.summary).toEqual(result.summary);
-  });
+  }, 120_000);
 });

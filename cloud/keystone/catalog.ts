@@ -16,6 +16,7 @@ export const CATALOG_SERVICES: ReadonlyArray<{ type: string; name: string; path:
   { type: 'object-store', name: 'swift', path: '/object-storage/v1/AUTH_{project_id}' },
   { type: 'metric', name: 'gnocchi', path: '/metric' },
   { type: 'rating', name: 'cloudkitty', path: '/rating' },
+  { type: 'alarming', name: 'aodh', path: '/alarming' },
 ];
 
 export interface CatalogEntry {

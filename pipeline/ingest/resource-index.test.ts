@@ -135,6 +135,16 @@ describe('resource index (chDB + SQLite)', () => {
     expect(await store.query(selectResourceHistory(vm, 'another-project', { limit: 10 }))).toEqual([]);
   });
 
+  it('applies samples sharing one instant in the order they were emitted (a resize on a frozen clock ends on the new flavor)', async () => {
+    const vm = '24242424-2424-4242-8242-242424242424';
+    // Nova's resize.start (old flavor) then finish_resize.end (new), one timestamp; the ids
+    // sort the other way round, so an id tie-break would leave the old flavor in force.
+    const old = { ...sample(vm, 'vcpus', T0, instanceMetadata('f1')), id: 'ffffffff-0000-4000-8000-000000000000' };
+    const resized = { ...sample(vm, 'vcpus', T0, instanceMetadata('f2')), id: '00000000-ffff-4000-8000-000000000000' };
+    await index().indexSamples([old, resized]);
+    expect(attributesOf(await current(vm)).flavor_id).toBe('f2');
+  });
+
   it('applies a value a stale sample also carried once a sample newer than the revision brings it', async () => {
     const vm = '23232323-2323-4232-8232-232323232323';
     const idx = index();

@@ -317,16 +317,18 @@ export function createResourceIndex(deps: ResourceIndexDeps): ResourceIndex {
     // A batch repeats the same few timestamps (one poll's samples share it): each is parsed once.
     const times = new Map<string, number | null>();
     const timed: TimedSample[] = [];
-    for (const sample of samples) {
+    for (const [position, sample] of samples.entries()) {
       let at = times.get(sample.timestamp);
       if (at === undefined) {
         at = parseTimestampMicros(sample.timestamp);
         times.set(sample.timestamp, at);
       }
       if (at === null) warnOnce(`timestamp:${sample.name}`, { sample: sample.id, timestamp: sample.timestamp }, 'sample left out of the resource index: its timestamp is not ISO 8601');
-      else timed.push({ sample, at, key: sample.id });
+      else timed.push({ sample, at, key: String(position).padStart(12, '0') });
     }
-    // Time order, then id: the same samples index the same way whatever order they came in.
+    // Time order, then the batch's (the stream's) order: samples sharing an instant apply as
+    // they were emitted, so a resize whose notifications share one timestamp ends on the new
+    // flavor (finish_resize after resize.start). A replayed batch comes in the same order.
     timed.sort(byTime);
 
     // Metrics: the earliest sample of each new one describes it (ids hashed once per pair).
