@@ -434,7 +434,58 @@ const inForce = (rule: CompiledRule, atMs: number) => (rule.startMs === null || 
  * tenant, then the project's own over them, so a project's rule replaces the general one
  * with the same key (group, and value or level).
  */
-function rulesInForce(rules: readonly CompiledRule[], projectId: string, atMs: number): CompiledRule[] {
+function rulesInForce(rules: readonly CompiledRule[], projectId: string, atMs: number): readonly CompiledRule[] {
+  if (rules.length === 0) return rules;
+  // Frames of one period and project share the answer: worked out once, not per frame.
+  let memo = inForceMemo.get(rules);
+  if (memo === undefined) {
+    memo = new Map();
+    inForceMemo.set(rules, memo);
+  } else if (memo.size > IN_FORCE_MEMO_LIMIT) memo.clear();
+  const key = `${projectId}\u0000${atMs}`;
+  let found = memo.get(key);
+  if (found === undefined) {
+    found = choose(rules, projectId, atMs);
+    memo.set(key, found);
+  }
+  return found;
+}
+
+interface ServiceInForce extends CompiledRules {
+  readonly fields: readonly CompiledRules[];
+  /** Whether any rule of the service (or its fields) is in force: else the frame is not rated. */
+  readonly any: boolean;
+}
+
+const serviceMemo = new WeakMap<CompiledService, Map<string, ServiceInForce>>();
+
+/** Every rule of a service in force for a project at a time, worked out once per (project, time). */
+function serviceInForce(service: CompiledService, projectId: string, atMs: number): ServiceInForce {
+  let memo = serviceMemo.get(service);
+  if (memo === undefined) {
+    memo = new Map();
+    serviceMemo.set(service, memo);
+  } else if (memo.size > IN_FORCE_MEMO_LIMIT) memo.clear();
+  const key = `${projectId}\u0000${atMs}`;
+  let found = memo.get(key);
+  if (found === undefined) {
+    const mappings = rulesInForce(service.mappings, projectId, atMs);
+    const thresholds = rulesInForce(service.thresholds, projectId, atMs);
+    const fields = service.fields.map((field) => ({ mappings: rulesInForce(field.mappings, projectId, atMs), thresholds: rulesInForce(field.thresholds, projectId, atMs) }));
+    const any = mappings.length + thresholds.length > 0 || fields.some((f) => f.mappings.length + f.thresholds.length > 0);
+    found = { mappings, thresholds, fields, any };
+    memo.set(key, found);
+  }
+  return found;
+}
+
+const IN_FORCE_MEMO_LIMIT = 10_000;
+// Decimals are immutable: one shared zero and one, not two allocations per group.
+const ZERO = new Money(0);
+const ONE = new Money(1);
+const inForceMemo = new WeakMap<readonly CompiledRule[], Map<string, readonly CompiledRule[]>>();
+
+function choose(rules: readonly CompiledRule[], projectId: string, atMs: number): CompiledRule[] {
   const chosen = new Map<string, CompiledRule>();
   for (const rule of rules) if (rule.tenantId === null && inForce(rule, atMs)) chosen.set(rule.key, rule);
   for (const rule of rules) if (rule.tenantId !== null && rule.tenantId === projectId && inForce(rule, atMs)) chosen.set(rule.key, rule);
@@ -504,7 +555,7 @@ export function createHashmapRater(rules: HashmapRules, options: HashmapRaterOpt
       const groupOf = (rule: CompiledRule): GroupResult => {
         let group = groups.get(rule.group);
         if (group === undefined) {
-          group = { flat: new Money(0), flatRule: null, rate: new Money(1), rateRules: [], threshold: null };
+          group = { flat: ZERO, flatRule: null, rate: ONE, rateRules: [], threshold: null };
           groups.set(rule.group, group);
         }
         return group;
@@ -527,27 +578,24 @@ export function createHashmapRater(rules: HashmapRules, options: HashmapRaterOpt
       };
 
       // 1. the service's own mappings and thresholds (by quantity), then 2. each field the frame's metadata has.
-      let anyInForce = false;
-      const serviceMappings = rulesInForce(service.mappings, frame.projectId, atMs);
-      const serviceThresholds = rulesInForce(service.thresholds, frame.projectId, atMs);
-      if (serviceMappings.length + serviceThresholds.length > 0) anyInForce = true;
-      serviceMappings.forEach(applyMapping);
-      for (const rule of serviceThresholds) if (quantity.greaterThanOrEqualTo(rule.level as Money)) applyThreshold(rule, 'service');
-      for (const field of service.fields) {
-        const fieldMappings = rulesInForce(field.mappings, frame.projectId, atMs);
-        const fieldThresholds = rulesInForce(field.thresholds, frame.projectId, atMs);
-        if (fieldMappings.length + fieldThresholds.length > 0) anyInForce = true;
+      const inForceNow = serviceInForce(service, frame.projectId, atMs);
+      if (!inForceNow.any) return null;
+      inForceNow.mappings.forEach(applyMapping);
+      for (const rule of inForceNow.thresholds) if (quantity.greaterThanOrEqualTo(rule.level as Money)) applyThreshold(rule, 'service');
+      for (let f = 0; f < service.fields.length; f++) {
+        const field = service.fields[f] as CompiledService['fields'][number];
+        const { mappings: fieldMappings, thresholds: fieldThresholds } = inForceNow.fields[f] as CompiledRules;
         const raw = frame.metadata[field.name];
         if (raw === undefined) continue;
         for (const rule of fieldMappings) if (rule.value === raw) applyMapping(rule);
         const numeric = fieldThresholds.length > 0 ? readDecimal(raw) : null;
         if (numeric !== null) for (const rule of fieldThresholds) if (numeric.greaterThanOrEqualTo(rule.level as Money)) applyThreshold(rule, 'field');
       }
-      if (!anyInForce) return null;
 
       // 3. each group's cost (CloudKitty's add_rating_informations), summed exactly.
-      let total = new Money(0);
-      let unitTotal = new Money(0);
+      let total = ZERO;
+      let unitTotal = ZERO;
+      let addedFixed = false;
       const ruleIds: string[] = [];
       // Default group first, then by group name: the order ruleId lists them in.
       const ordered = [...groups.entries()].sort(([a], [b]) => (groupOrder.get(a) ?? 0) - (groupOrder.get(b) ?? 0)).map(([, group]) => group);
@@ -561,7 +609,10 @@ export function createHashmapRater(rules: HashmapRules, options: HashmapRaterOpt
         let unit = rate.times(flat);
         let cost = unit.times(quantity);
         if (threshold?.scope === 'service') {
-          if (threshold.type === 'flat') cost = cost.plus(threshold.cost);
+          if (threshold.type === 'flat') {
+            cost = cost.plus(threshold.cost);
+            addedFixed = true;
+          }
           else {
             cost = cost.times(threshold.cost);
             unit = unit.times(threshold.cost);
@@ -573,7 +624,8 @@ export function createHashmapRater(rules: HashmapRules, options: HashmapRaterOpt
         ruleIds.push(...group.rateRules);
         if (threshold !== null) ruleIds.push(threshold.id);
       }
-      const price = quantity.isZero() ? unitTotal : total.dividedBy(quantity);
+      // cost = unit x quantity per group unless a service flat threshold added a fixed amount: only then divide.
+      const price = quantity.isZero() || !addedFixed ? unitTotal : total.dividedBy(quantity);
       return { ...frame, price: frameAmount(price), cost: frameAmount(total), currency, ruleId: ruleIds.join(',') };
     },
   };

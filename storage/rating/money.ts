@@ -19,7 +19,7 @@ export const DEFAULT_CURRENCY = 'EUR';
 export const money = (value: Decimal.Value): Money => new Money(value);
 
 /** A frame's cost as stored: FRAME_SCALE places, half-even, as fixed-point text. */
-export const frameAmount = (value: Decimal.Value): string => new Money(value).toDecimalPlaces(FRAME_SCALE, Decimal.ROUND_HALF_EVEN).toFixed(FRAME_SCALE);
+export const frameAmount = (value: Decimal.Value): string => (value instanceof Money ? value : new Money(value)).toFixed(FRAME_SCALE, Decimal.ROUND_HALF_EVEN);
 
 /** An amount shown to people: CURRENCY_SCALE places, half-up, as fixed-point text. */
 export const shownAmount = (value: Decimal.Value): string => new Money(value).toDecimalPlaces(CURRENCY_SCALE, Decimal.ROUND_HALF_UP).toFixed(CURRENCY_SCALE);
