@@ -4,7 +4,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openStateDatabase, silentLogger, systemClock } from '../core/index.ts';
-import { collectUsage, createRatingProcessor, loadServiceDefinitions } from '../pipeline/rating/index.ts';
+import { collectUsage, createRatingProcessor, loadServiceDefinitions } from '../pipeline/index.ts';
 import {
   MIGRATIONS,
   createChdbDriver,

@@ -1,5 +1,5 @@
 import type { ClickHouseDriver, RatedFrame } from '../../storage/index.ts';
-import { RATED_USAGE_TABLE, ratedUsageRow } from '../../storage/queries/rating-usage.ts';
+import { RATED_USAGE_TABLE, ratedUsageRow } from '../../storage/index.ts';
 
 /** What a test says about one rated frame; the rest gets plain defaults. */
 export interface FrameSeed {
