@@ -1,4 +1,5 @@
-import type { Clock } from '../core/index.ts';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Clock, TokenInfo } from '../core/index.ts';
 import type { AlarmStore, ClickHouseDriver, HashmapStore, PolicyStore, ReprocessStore, ResourceTypeStore, StatementStore } from '../storage/index.ts';
 import type { AccessPolicy } from './access-policy.ts';
 import type { TokenAuthenticator } from './auth.ts';
@@ -20,4 +21,24 @@ export interface ApiContext {
   readonly reprocess: ReprocessStore;
   /** Aodh's alarm definitions and their current state (transactional state store). */
   readonly alarms: AlarmStore;
+  /** What the alerts stage adds to /alarming (wired by cli/, which alone sees both stages). */
+  readonly alarming: AlarmingHooks;
+}
+
+/** The API's view of a caller under /alarming/v2, for routes the alerts stage adds there. */
+export interface AlarmingCallerView {
+  identity(request: FastifyRequest): TokenInfo;
+  /** The caller's project when it may act only there; null for operators (every project). */
+  projectOf(request: FastifyRequest): string | null;
+  /** The alarm's project when the caller may see the alarm; the API's 404 otherwise. */
+  alarmProject(request: FastifyRequest, alarmId: string): string;
+}
+
+/** Routes registered inside /alarming/v2 (Keystone token required, WSME errors), e.g. silences and the status board. */
+export type AlarmingExtension = (v2: FastifyInstance, view: AlarmingCallerView) => void;
+
+export interface AlarmingHooks {
+  readonly extensions?: readonly AlarmingExtension[];
+  /** Called after alarms were deleted or disabled: their open alerts must resolve. */
+  alarmsRemoved?(alarmIds: readonly string[]): void;
 }

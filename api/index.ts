@@ -3,7 +3,7 @@ import type { Clock, TokenVerifier } from '../core/index.ts';
 import type { AlarmStore, ClickHouseDriver, HashmapStore, PolicyStore, ReprocessStore, ResourceTypeStore, StatementStore } from '../storage/index.ts';
 import { AccessPolicy } from './access-policy.ts';
 import { TokenAuthenticator } from './auth.ts';
-import type { ApiContext } from './context.ts';
+import type { AlarmingHooks, ApiContext } from './context.ts';
 import { registerAlarmingRoutes } from './alarming/routes.ts';
 import { registerAuditRoutes } from './audit/routes.ts';
 import { registerApiDocs } from './docs.ts';
@@ -15,7 +15,7 @@ import { registerRatingRoutes } from './rating/routes.ts';
 export { TokenAuthenticator, TOKEN_CACHE_TTL_MS } from './auth.ts';
 export { AccessPolicy, DEFAULT_ACCESS_RULES, loadAccessPolicy, parseRule, PolicyRuleError, type PolicyRules } from './access-policy.ts';
 export { ApiError, gnocchiErrorBody } from './errors.ts';
-export type { ApiContext } from './context.ts';
+export type { AlarmingCallerView, AlarmingExtension, AlarmingHooks, ApiContext } from './context.ts';
 
 export interface ApiDeps {
   store: ClickHouseDriver;
@@ -32,6 +32,8 @@ export interface ApiDeps {
   clock: Clock;
   /** Who may do what (defaults when omitted; `loadAccessPolicy(file)` for an operator's file). */
   access?: AccessPolicy;
+  /** Routes and hooks of the alerts stage under /alarming (silences, status board). */
+  alarming?: AlarmingHooks;
 }
 
 export interface Api {
@@ -52,6 +54,7 @@ export function createApi(deps: ApiDeps): Api {
     statements: deps.statements,
     reprocess: deps.reprocess,
     alarms: deps.alarms,
+    alarming: deps.alarming ?? {},
   };
   return {
     register(app) {

@@ -27,6 +27,7 @@ import {
 } from '../core/index.ts';
 import { createRatingProcessor, createRatingScheduler, createStatementJob, DEFAULT_MAX_BATCH_RECORDS, loadServiceDefinitions, type RatingRun } from '../pipeline/index.ts';
 import { createAlarmStore, createDriver, createHashmapStore, createReprocessStore, createStatementStore, migrate, MIGRATIONS, type ClickHouseDriver } from '../storage/index.ts';
+import { createAlertsStage, type AlertsOptions, type AlertsStage } from './alerts-wiring.ts';
 import { clusterOf, startPipelineWriters } from './pipeline-writers.ts';
 import { PeriodicTasks } from './periodic.ts';
 import { persistentSecret } from './secrets.ts';
@@ -55,6 +56,8 @@ export interface PlatformOptions {
     /** The services file (default pipeline/rating/services.yaml). */
     servicesFile?: string;
   };
+  /** The alerts stage: routing, evaluation schedule, whether its loops run. */
+  alerts?: AlertsOptions;
 }
 
 export interface Platform {
@@ -74,6 +77,8 @@ export interface Platform {
   drain(timeoutMs?: number): Promise<void>;
   /** Rates every closed, settled period not rated yet, up to `until` at most, and the open reprocess requests (on demand; the cron job does the same). */
   rateNow(until?: Date): Promise<RatingRun>;
+  /** The alarm evaluator and the notifier (their loops run unless options.alerts.loops is false). */
+  readonly alerts: Pick<AlertsStage, 'evaluator' | 'notifier' | 'prober' | 'builtinRules'>;
   stop(): Promise<void>;
 }
 
@@ -170,26 +175,34 @@ export async function startPlatform(config: CumulusConfig, options: PlatformOpti
     }
     // Issued statements and their numbers; the monthly job issues the previous month's on the 1st.
     const statements = createStatementStore({ db: stateDb, clock });
+    // The config file's rating keys, overridden by the options a caller (tests, the simulator) passes.
+    const ratingSettings = {
+      ...(config.rating.periodSeconds !== undefined ? { periodSeconds: config.rating.periodSeconds } : {}),
+      ...(config.rating.schedule !== undefined ? { schedule: config.rating.schedule } : {}),
+      ...(config.rating.settleDelaySeconds !== undefined ? { settleDelayMs: config.rating.settleDelaySeconds * 1000 } : {}),
+      ...(config.rating.servicesFile !== undefined ? { servicesFile: config.rating.servicesFile } : {}),
+      ...options.rating,
+    };
     if (options.periodicTasks !== false) {
-      const statementJob = createStatementJob({}, { store, statements, clock, logger: logger.child({ component: 'pipeline.statements' }), telemetry: telemetry.component('pipeline.statements') });
+      const statementJob = createStatementJob({ ...(config.rating.statementSchedule !== undefined ? { schedule: config.rating.statementSchedule } : {}), ...(config.rating.statementTimezone !== undefined ? { timezone: config.rating.statementTimezone } : {}) }, { store, statements, clock, logger: logger.child({ component: 'pipeline.statements' }), telemetry: telemetry.component('pipeline.statements') });
       await statementJob.start();
       started.push(statementJob);
     }
 
     // Rating: each closed period of metering data rated once, priced by the hashmap rules;
     // reprocess requests come through the API. Scheduled with the other periodic tasks.
-    const hashmap = createHashmapStore(stateDb, { clock });
-    const reprocess = createReprocessStore(stateDb, { clock, ...(options.rating?.periodSeconds !== undefined ? { periodSeconds: options.rating.periodSeconds } : {}) });
+    const hashmap = createHashmapStore(stateDb, { clock, ...(config.rating.currency !== undefined ? { currency: config.rating.currency } : {}) });
+    const reprocess = createReprocessStore(stateDb, { clock, ...(ratingSettings.periodSeconds !== undefined ? { periodSeconds: ratingSettings.periodSeconds } : {}) });
     const rating = createRatingProcessor(
       {
-        services: loadServiceDefinitions(options.rating?.servicesFile),
-        ...(options.rating?.periodSeconds !== undefined ? { periodSeconds: options.rating.periodSeconds } : {}),
-        ...(options.rating?.settleDelayMs !== undefined ? { settleDelayMs: options.rating.settleDelayMs } : {}),
+        services: loadServiceDefinitions(ratingSettings.servicesFile),
+        ...(ratingSettings.periodSeconds !== undefined ? { periodSeconds: ratingSettings.periodSeconds } : {}),
+        ...(ratingSettings.settleDelayMs !== undefined ? { settleDelayMs: ratingSettings.settleDelayMs } : {}),
       },
       { store, periods: reprocess, rater: () => hashmap.rater(), clock, logger: logger.child({ component: 'pipeline.rating' }), telemetry: telemetry.component('pipeline.rating') },
     );
     if (options.periodicTasks !== false) {
-      const ratingScheduler = createRatingScheduler({ ...(options.rating?.schedule !== undefined ? { schedule: options.rating.schedule } : {}) }, { processor: rating, logger: logger.child({ component: 'pipeline.rating' }) });
+      const ratingScheduler = createRatingScheduler({ ...(ratingSettings.schedule !== undefined ? { schedule: ratingSettings.schedule } : {}) }, { processor: rating, logger: logger.child({ component: 'pipeline.rating' }) });
       await ratingScheduler.start();
       started.push(ratingScheduler);
     }
@@ -214,9 +227,32 @@ export async function startPlatform(config: CumulusConfig, options: PlatformOpti
     });
     app.get('/healthz', async () => ({ status: 'ok' }));
     cloud.register(app);
-    createApi({ store, tokens: cloud.tokens, policyStore: pipeline.policyStore, resourceTypes: pipeline.resourceTypes, hashmap, statements, reprocess, alarms: createAlarmStore(stateDb, { clock }), clock, access: loadAccessPolicy(config.api.policyFile) }).register(app);
+    // Alarms: one store for the API and the evaluator; the notifier routes what the evaluator decides.
+    const alarms = createAlarmStore(stateDb, { clock });
+    const alerts = createAlertsStage(options.alerts ?? {}, {
+      config,
+      url,
+      region: DEFAULT_REGION,
+      adminPassword: admin.value,
+      monitoringPassword: persistentSecret(dataDir, 'monitoring-password', undefined, 24).value,
+      alarms,
+      db: stateDb,
+      store,
+      stream,
+      resourceTypes: pipeline.resourceTypes,
+      clock,
+      logger,
+      telemetry,
+    });
+    createApi({ store, tokens: cloud.tokens, policyStore: pipeline.policyStore, resourceTypes: pipeline.resourceTypes, hashmap, statements, reprocess, alarms, alarming: alerts.hooks, clock, access: loadAccessPolicy(config.api.policyFile) }).register(app);
     await app.listen({ host: config.host, port });
     started.push({ stop: () => app.close() });
+    if (options.alerts?.loops ?? options.periodicTasks !== false) {
+      for (const part of alerts.lifecycles(options.alerts ?? {})) {
+        await part.start();
+        started.push(part);
+      }
+    }
 
     const pollsterSettings = config.pollsters.compute;
     let pollster: ComputePollster | null = null;
@@ -274,6 +310,7 @@ export async function startPlatform(config: CumulusConfig, options: PlatformOpti
       pollster,
       drain,
       rateNow: (until) => rating.rateNow(until),
+      alerts: { evaluator: alerts.evaluator, notifier: alerts.notifier, prober: alerts.prober, builtinRules: alerts.builtinRules },
       stop() {
         stopping ??= (async () => {
           // 1. stop taking requests; 2. let builds finish and the embedded transports empty,

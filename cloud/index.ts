@@ -18,7 +18,7 @@ import { createCinder, type CinderService } from './cinder/index.ts';
 import { createSwift, type SwiftService } from './swift/index.ts';
 import { createHypervisorSimulator, DEFAULT_SEED, novaInventory, type HypervisorSimulator } from './hypervisor/index.ts';
 import { badRequest } from './errors.ts';
-import type { ComputeNetworking, ComputeVolumes, ServerAddress } from './nova/service.ts';
+import type { ComputeImages, ComputeNetworking, ComputeVolumes, ServerAddress } from './nova/service.ts';
 import type { CloudServiceDeps, CloudServiceModule } from './service-module.ts';
 import { createServiceLogWriter, registerAccessLog } from './logs/index.ts';
 import { createDeployment, DEFAULT_CONTROLLERS, registerDeploymentRoutes, registerFaultGate, type Deployment } from './deployment/index.ts';
@@ -120,6 +120,21 @@ function heatVolumes(cinder: CinderService): ResourceCreator {
 }
 
 /** Nova's view of Neutron: ports for servers, and their addresses. */
+/** Nova's copy of an image's metadata at boot (nova/utils.py get_system_metadata_from_image): values as text, properties included. */
+function novaImages(glance: GlanceService): ComputeImages {
+  return {
+    imageMeta(imageId, projectId) {
+      const image = glance.find(imageId, projectId);
+      if (!image) return null;
+      const meta: Record<string, string> = { min_ram: String(image.min_ram), min_disk: String(image.min_disk) };
+      if (image.disk_format !== null) meta.disk_format = image.disk_format;
+      if (image.container_format !== null) meta.container_format = image.container_format;
+      for (const [key, value] of Object.entries(image.properties)) if (value !== null) meta[key] = value;
+      return meta;
+    },
+  };
+}
+
 function novaNetworking(neutron: NeutronService): ComputeNetworking {
   return {
     checkNetwork(networkId, projectId) {
@@ -183,7 +198,7 @@ export function createCloud(config: CloudConfig, deps: CloudDeps, overrides: Clo
     candidateHosts: (resources) => placement.service.allocationCandidates(resources).allocationRequests.map((r) => placement.service.getProvider(r.anchorRootUuid).name),
     claim: (consumer, host, resources, projectId, userId) => placement.service.allocate(consumer, hostUuid(host), resources, projectId, userId),
     release: (consumer) => void placement.service.deallocate(consumer),
-  }, novaNetworking(neutron.service), novaVolumes(cinder.service));
+  }, novaNetworking(neutron.service), novaVolumes(cinder.service), novaImages(glance.service));
   const hypervisor = createHypervisorSimulator(serviceDeps('hypervisor'), {
     nova: novaInventory(nova, {
       lastStartedAt: (server) => (server as { last_started_at?: string | null }).last_started_at ?? null,

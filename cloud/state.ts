@@ -49,4 +49,8 @@ export const CLOUD_MIGRATIONS: readonly string[] = [
   -- When the guest last (re)started: build, power on, reboot, resize. The hypervisor layer resets its counters there.
   ALTER TABLE servers ADD COLUMN last_started_at TEXT;
   `,
+  `
+  -- The image's metadata as Nova copies it at boot (system_metadata image_*): notifications carry it as image_meta.
+  ALTER TABLE servers ADD COLUMN image_meta TEXT NOT NULL DEFAULT '{}';
+  `,
 ];

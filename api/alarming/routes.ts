@@ -93,6 +93,12 @@ export function registerAlarmingRoutes(app: FastifyInstance, context: ApiContext
       alarming.register(async (v2) => {
         requireToken(v2, context.auth);
         registerAlarmRoutes(v2, context);
+        const view = {
+          identity: callerOf,
+          projectOf: (request: FastifyRequest) => scopeOf(context, callerOf(request)).project,
+          alarmProject: (request: FastifyRequest, alarmId: string) => visibleAlarm(context, callerOf(request), alarmId).project_id,
+        };
+        for (const extend of context.alarming.extensions ?? []) extend(v2, view);
       });
     },
     { prefix: '/alarming' },
@@ -210,6 +216,7 @@ function registerAlarmRoutes(v2: FastifyInstance, context: ApiContext): void {
     } else if (parsed.state !== undefined && parsed.state_reason === undefined) parsed.state_reason = MANUAL_STATE_REASON;
     else if (parsed.state === undefined) delete parsed.state_reason;
     const { alarm, changes } = context.alarms.update(alarm_id, parsed, actorOf(identity));
+    if (!alarm.enabled && before.enabled) context.alarming.alarmsRemoved?.([alarm_id]);
     await recordHistory(context, changes);
     return alarmView(alarm);
   });
@@ -220,6 +227,7 @@ function registerAlarmRoutes(v2: FastifyInstance, context: ApiContext): void {
     const alarm = visibleAlarm(context, identity, alarm_id);
     context.access.enforce('alarm:write', identity, { project_id: alarm.project_id, user_id: alarm.user_id });
     const changes = context.alarms.delete(alarm_id, actorOf(identity));
+    context.alarming.alarmsRemoved?.([alarm_id]);
     await recordHistory(context, changes);
     return reply.code(204).send();
   });

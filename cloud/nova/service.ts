@@ -43,6 +43,12 @@ export interface Server {
   old_flavor_id: string | null;
   key_name: string | null;
   last_started_at: string | null;
+  /**
+   * The image's metadata copied at boot, as Nova keeps it in system_metadata (`image_*`):
+   * min_ram, min_disk, disk_format, container_format and the image's properties (os_distro,
+   * os_type, ...), all as text. Later changes to the image do not reach the server.
+   */
+  image_meta: Record<string, string>;
 }
 
 /** Python's str() of an aware UTC datetime, as nova's legacy payloads carry times: `2026-01-01 10:00:00.123000+00:00`. */
@@ -92,11 +98,15 @@ export interface ComputeVolumes {
   attachments(serverId: string): Array<{ volumeId: string; device: string | null; attachmentId: string }>;
 }
 
-export const flavorResources = (flavor: Pick<Flavor, 'vcpus' | 'ram_mb' | 'disk_gb' | 'ephemeral_gb' | 'swap_mb'>): Record<string, number> => ({
-  VCPU: flavor.vcpus,
-  MEMORY_MB: flavor.ram_mb,
-  DISK_GB: flavor.disk_gb + flavor.ephemeral_gb + Math.ceil(flavor.swap_mb / 1024),
-});
+/** What a flavor asks of Placement; zero amounts are left out, as Nova does (a disk-less flavor claims no DISK_GB). */
+export const flavorResources = (flavor: Pick<Flavor, 'vcpus' | 'ram_mb' | 'disk_gb' | 'ephemeral_gb' | 'swap_mb'>): Record<string, number> =>
+  Object.fromEntries(
+    Object.entries({
+      VCPU: flavor.vcpus,
+      MEMORY_MB: flavor.ram_mb,
+      DISK_GB: flavor.disk_gb + flavor.ephemeral_gb + Math.ceil(flavor.swap_mb / 1024),
+    }).filter(([, amount]) => amount > 0),
+  );
 
 /** Nova's power states (nova/compute/power_state.py). */
 export const POWER_STATE = { NOSTATE: 0, RUNNING: 1, SHUTDOWN: 4 } as const;
@@ -123,12 +133,24 @@ export function serverStatus(server: Pick<Server, 'vm_state' | 'task_state'>): s
   }
 }
 
-interface ServerRow extends Omit<Server, 'metadata' | 'fault'> {
+interface ServerRow extends Omit<Server, 'metadata' | 'fault' | 'image_meta'> {
   metadata: string;
   fault: string | null;
+  image_meta: string;
 }
 
-const toServer = (row: ServerRow): Server => ({ ...row, metadata: JSON.parse(row.metadata) as Record<string, string>, fault: row.fault ? (JSON.parse(row.fault) as Server['fault']) : null });
+const toServer = (row: ServerRow): Server => ({
+  ...row,
+  metadata: JSON.parse(row.metadata) as Record<string, string>,
+  fault: row.fault ? (JSON.parse(row.fault) as Server['fault']) : null,
+  image_meta: JSON.parse(row.image_meta) as Record<string, string>,
+});
+
+/** Where Nova reads an image's metadata at boot (Glance, wired in by the composition). */
+export interface ComputeImages {
+  /** The image's metadata as Nova copies it (all values text), or null when the project cannot see it. */
+  imageMeta(imageId: string, projectId: string): Record<string, string> | null;
+}
 
 interface FlavorRow extends Omit<Flavor, 'is_public' | 'extra_specs'> {
   is_public: number;
@@ -172,6 +194,7 @@ export class NovaService {
     private readonly placement: ComputePlacement | null = null,
     private readonly networking: ComputeNetworking | null = null,
     private readonly volumes: ComputeVolumes | null = null,
+    private readonly images: ComputeImages | null = null,
   ) {
     this.quotas = new Quotas(db);
     this.keypairs = new Keypairs(db, clock);
@@ -312,10 +335,11 @@ export class NovaService {
       terminated_at: pythonUtc(server.terminated_at),
       deleted_at: pythonUtc(server.deleted_at),
       image_ref_url: `/image/v2/images/${server.image_ref}`,
-      image_meta: { base_image_ref: server.image_ref },
+      // nova's image_meta: the boot-time copy of the image's metadata, then base_image_ref.
+      image_meta: { ...server.image_meta, base_image_ref: server.image_ref },
       metadata: server.metadata,
-      os_type: null,
-      architecture: null,
+      os_type: server.image_meta.os_type ?? null,
+      architecture: server.image_meta.architecture ?? null,
       access_ip_v4: null,
       access_ip_v6: null,
       fixed_ips: [],
@@ -373,15 +397,20 @@ export class NovaService {
       }
     }
     if (input.keyName) this.keypairs.get(context.userId, input.keyName);
+    const imageId = (input.imageRef ?? '').split('/').pop() ?? '';
+    // Real Nova refuses an image it cannot find (400); this control plane has always booted
+    // any imageRef (tests and the simulator name images Glance never had), so an unknown one
+    // boots with no image metadata instead.
+    const imageMeta = imageId !== '' && this.images ? this.images.imageMeta(imageId, projectId) : null;
     const now = this.clock.now().toISOString();
     const id = randomUUID();
     const reservationId = `r-${randomUUID().slice(0, 8)}`;
     this.db
       .prepare(
-        `INSERT INTO servers (id, name, project_id, user_id, flavor_id, image_ref, availability_zone, vm_state, task_state, power_state, metadata, reservation_id, created_at, updated_at, key_name)
-         VALUES (?, ?, ?, ?, ?, ?, ?, 'building', 'scheduling', 0, ?, ?, ?, ?, ?)`,
+        `INSERT INTO servers (id, name, project_id, user_id, flavor_id, image_ref, availability_zone, vm_state, task_state, power_state, metadata, reservation_id, created_at, updated_at, key_name, image_meta)
+         VALUES (?, ?, ?, ?, ?, ?, ?, 'building', 'scheduling', 0, ?, ?, ?, ?, ?, ?)`,
       )
-      .run(id, input.name, context.projectId, context.userId, flavor.id, input.imageRef ?? '', input.availabilityZone ?? null, JSON.stringify(input.metadata ?? {}), reservationId, now, now, input.keyName ?? null);
+      .run(id, input.name, context.projectId, context.userId, flavor.id, input.imageRef ?? '', input.availabilityZone ?? null, JSON.stringify(input.metadata ?? {}), reservationId, now, now, input.keyName ?? null, JSON.stringify(imageMeta ?? {}));
     const server = this.getServer(id, null);
     this.later(() => this.build(server.id, flavor, input.availabilityZone ?? null, context, networkIds));
     return server;

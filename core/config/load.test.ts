@@ -40,6 +40,8 @@ describe('loadConfig', () => {
       pollsters: { compute: { enabled: true, intervalMs: DEFAULT_COMPUTE_POLLSTER_INTERVAL_MS, hardwareMeters: false, username: 'admin', projectName: 'admin' } },
       store: {},
       api: {},
+      alerts: { syntheticChecks: true },
+      rating: {},
     });
     expect(config.port).toBe(8000);
     expect(config.adminPassword).toBeUndefined();
@@ -68,6 +70,13 @@ describe('loadConfig', () => {
     expect(config.logLevel).toBe('debug');
     expect(config.meteringSecret).toBe('0123456789abcdef0123');
     expect(config.store).toEqual({ clickhouseUrl: 'http://ch:8123', clickhouseUser: 'metering', clickhousePassword: 'pw', clickhouseDatabase: 'cumulus' });
+  });
+
+  it('reads the rating and alerts keys from the environment, and names a bad one', () => {
+    const config = loadConfig({ env: { CUMULUS_RATING_PERIOD_SECONDS: '86400', CUMULUS_RATING_CURRENCY: 'CHF', CUMULUS_STATEMENT_SCHEDULE: '0 6 1 * *', CUMULUS_SYNTHETIC_CHECKS: 'off', CUMULUS_ALARM_EVALUATION_SCHEDULE: '*/5 * * * * *' } });
+    expect(config.rating).toEqual({ periodSeconds: 86400, currency: 'CHF', statementSchedule: '0 6 1 * *' });
+    expect(config.alerts).toEqual({ syntheticChecks: false, evaluationSchedule: '*/5 * * * * *' });
+    expect(() => loadConfig({ env: { CUMULUS_RATING_CURRENCY: 'euro' } })).toThrow(/rating\.currency.*ISO 4217/);
   });
 
   it('ignores empty environment values', () => {

@@ -94,6 +94,38 @@ export const configSchema = z
       })
       .strict()
       .default({}),
+    /** Alarms and notifications (docs/alerts.md). Experimental keys. */
+    alerts: z
+      .object({
+        /** The routing tree, receivers and inhibition rules: a YAML/JSON file (env CUMULUS_ALERT_ROUTING_FILE); without one, only Aodh's alarm actions are delivered. */
+        routingFile: z.string().min(1).optional(),
+        /** How often alarms are evaluated: a cron expression, seconds field allowed (env CUMULUS_ALARM_EVALUATION_SCHEDULE; default every 10 s). */
+        evaluationSchedule: z.string().min(1).optional(),
+        /** Synthetic availability checks from a dedicated monitoring project (env CUMULUS_SYNTHETIC_CHECKS; default on). */
+        syntheticChecks: z.union([z.boolean(), z.enum(['0', '1', 'true', 'false', 'on', 'off', 'yes', 'no']).transform((v) => ['1', 'true', 'on', 'yes'].includes(v))]).default(true),
+      })
+      .strict()
+      .default({ syntheticChecks: true }),
+    /** Showback and chargeback (docs/rating.md). Experimental keys; the processor checks ranges and names the key. */
+    rating: z
+      .object({
+        /** Seconds per rated period (env CUMULUS_RATING_PERIOD_SECONDS; default 3600: hourly). */
+        periodSeconds: z.coerce.number().int().positive().optional(),
+        /** When the processor runs: a cron expression (env CUMULUS_RATING_SCHEDULE; default "15 * * * *"). */
+        schedule: z.string().min(1).optional(),
+        /** How long after its end a period may still receive data, in seconds (default 600). */
+        settleDelaySeconds: z.coerce.number().int().nonnegative().optional(),
+        /** The ISO 4217 code rated frames and statements are in (env CUMULUS_RATING_CURRENCY; default EUR). */
+        currency: z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code of three capital letters (EUR, USD, CHF...)').optional(),
+        /** The rated services file (env CUMULUS_RATING_SERVICES_FILE; default pipeline/rating/services.yaml). */
+        servicesFile: z.string().min(1).optional(),
+        /** When monthly statements are issued: a cron expression (env CUMULUS_STATEMENT_SCHEDULE; default 07:00 on the 1st). */
+        statementSchedule: z.string().min(1).optional(),
+        /** The IANA time zone the statement schedule is read in (default UTC). */
+        statementTimezone: z.string().min(1).optional(),
+      })
+      .strict()
+      .default({}),
   })
   .strict();
 

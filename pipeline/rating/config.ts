@@ -8,6 +8,8 @@ export const DEFAULT_SETTLE_DELAY_MS = 10 * 60 * 1000;
 /** Hourly, a quarter past: the previous hour has settled (DEFAULT_SETTLE_DELAY_MS) by then. */
 export const DEFAULT_RATING_SCHEDULE = '15 * * * *';
 export { DEFAULT_RATING_PERIOD_SECONDS };
+/** Periods read together at most: a span's rows are held in memory at once. */
+export const MAX_SPAN_PERIODS = 1440;
 
 /** The rating processor's settings. Experimental. */
 export interface RatingProcessorConfig {
@@ -22,6 +24,11 @@ export interface RatingProcessorConfig {
    * earliest usage in the metering data.
    */
   readonly firstPeriod?: Date;
+  /**
+   * Consecutive periods rated from one set of queries (default: a day's worth). Each
+   * period still gets its own generation, insert and mark; only the reading is shared.
+   */
+  readonly spanPeriods?: number;
 }
 
 /** The scheduler's settings. Experimental. */
@@ -35,6 +42,7 @@ export interface ResolvedRatingConfig {
   readonly settleDelayMs: number;
   readonly services: ServiceDefinitions;
   readonly firstPeriod: Date | undefined;
+  readonly spanPeriods: number;
 }
 
 export function resolveRatingConfig(config: RatingProcessorConfig): ResolvedRatingConfig {
@@ -48,7 +56,11 @@ export function resolveRatingConfig(config: RatingProcessorConfig): ResolvedRati
   if (config.firstPeriod !== undefined && (Number.isNaN(config.firstPeriod.getTime()) || config.firstPeriod.getTime() % periodMs !== 0)) {
     throw new RatingError('CUMULUS_RATING_CONFIG_INVALID', `rating.firstPeriod: expected the start of a period (a multiple of ${periodSeconds} s since the epoch), got ${String(config.firstPeriod)}`);
   }
-  return { periodMs, settleDelayMs, services: config.services, firstPeriod: config.firstPeriod };
+  const spanPeriods = config.spanPeriods ?? Math.max(1, Math.floor(86_400 / periodSeconds));
+  if (!Number.isInteger(spanPeriods) || spanPeriods < 1 || spanPeriods > MAX_SPAN_PERIODS) {
+    throw new RatingError('CUMULUS_RATING_CONFIG_INVALID', `rating.spanPeriods: expected a whole number of periods from 1 to ${MAX_SPAN_PERIODS}, got ${spanPeriods}`);
+  }
+  return { periodMs, settleDelayMs, services: config.services, firstPeriod: config.firstPeriod, spanPeriods };
 }
 
 export function resolveSchedule(config: RatingSchedulerConfig): string {

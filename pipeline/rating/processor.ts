@@ -25,7 +25,7 @@ import {
   type ReprocessStore,
   type UsageFrame,
 } from '../../storage/index.ts';
-import { collectUsage } from './collect.ts';
+import { collectUsageForPeriods } from './collect.ts';
 import { resolveRatingConfig, type RatingProcessorConfig, type ResolvedRatingConfig } from './config.ts';
 import { RatingError } from './errors.ts';
 import type { RatingPeriod } from './usage.ts';
@@ -87,14 +87,12 @@ export function createRatingProcessor(config: RatingProcessorConfig, deps: Ratin
     return { rated, unpriced };
   }
 
-  /** Writes one generation of one period, then marks it rated. Order matters; see the file's comment. */
-  async function rateGeneration(state: RatingPeriodState): Promise<{ frames: number; unpriced: number }> {
-    const started = clock.nowMs();
+  /** Writes one generation of one period from its frames, then marks it rated. Order matters; see the file's comment. */
+  async function writeGeneration(state: RatingPeriodState, frames: readonly UsageFrame[], started: number): Promise<{ frames: number; unpriced: number }> {
     const period: RatingPeriod = { start: state.periodStart, end: state.periodEnd };
     // 1. the generation and its rated_at were fixed in SQLite by the caller (beginPeriod /
     //    beginRegeneration) before anything is written.
-    // 2. extract and price: deterministic for the same data and rules.
-    const frames = await collectUsage(store, settings.services, period, state.scope);
+    // 2. price: deterministic for the same data and rules.
     const { rated, unpriced } = price(frames, deps.rater());
     // 3. insert under the generation's token (its rated_at in it: a state store started
     //    afresh never collides with an old one's inserts): a retry is dropped by ClickHouse.
@@ -115,6 +113,32 @@ export function createRatingProcessor(config: RatingProcessorConfig, deps: Ratin
     deps.telemetry?.observeBatch(clock.nowMs() - started);
     logger.info({ period: state.periodStart.toISOString(), generation: state.generation, frames: rated.length, unpriced, scope: state.scope }, 'rated a period');
     return { frames: rated.length, unpriced };
+  }
+
+  /**
+   * Rates begun generations: consecutive ones of the same scope share one set of queries
+   * (at most a span's worth), then each is written and marked on its own, so a crash
+   * leaves every unmarked one pending with its own generation and token.
+   */
+  async function rateGenerations(states: readonly RatingPeriodState[]): Promise<Array<{ frames: number; unpriced: number }>> {
+    const results: Array<{ frames: number; unpriced: number }> = [];
+    let i = 0;
+    while (i < states.length) {
+      const first = states[i] as RatingPeriodState;
+      const run: RatingPeriodState[] = [first];
+      const scope = JSON.stringify(first.scope);
+      while (run.length < settings.spanPeriods && i + run.length < states.length) {
+        const next = states[i + run.length] as RatingPeriodState;
+        const previous = run[run.length - 1] as RatingPeriodState;
+        if (next.periodStart.getTime() !== previous.periodEnd.getTime() || JSON.stringify(next.scope) !== scope) break;
+        run.push(next);
+      }
+      const started = clock.nowMs();
+      const frames = await collectUsageForPeriods(store, settings.services, run.map((state) => ({ start: state.periodStart, end: state.periodEnd })), first.scope);
+      for (const [k, state] of run.entries()) results.push(await writeGeneration(state, frames[k] ?? [], started));
+      i += run.length;
+    }
+    return results;
   }
 
   /** Where catch-up starts: after the last period begun, else the configured or the earliest usage's period. */
@@ -141,14 +165,19 @@ export function createRatingProcessor(config: RatingProcessorConfig, deps: Ratin
     };
 
     // 1. generations an interrupted run left pending: the same generation, the same rows.
-    for (const pending of periods.pendingPeriods()) add(await rateGeneration(pending));
+    for (const result of await rateGenerations(periods.pendingPeriods())) add(result);
 
-    // 2. reprocess requests, oldest first: each period of the window gets a new generation.
+    // 2. reprocess requests, oldest first: each period of the window gets a new generation,
+    //    begun a span at a time.
     for (const request of periods.openReprocesses()) {
       const resumeFrom = request.currentTime === null ? request.start.getTime() : Math.max(request.start.getTime(), request.currentTime.getTime() + periodMs);
-      for (let start = resumeFrom; start < request.end.getTime(); start += periodMs) {
-        const state = periods.beginRegeneration(new Date(start), request.id, clock.now());
-        if (state) add(await rateGeneration(state));
+      for (let spanStart = resumeFrom; spanStart < request.end.getTime(); spanStart += settings.spanPeriods * periodMs) {
+        const begun: RatingPeriodState[] = [];
+        for (let start = spanStart; start < Math.min(request.end.getTime(), spanStart + settings.spanPeriods * periodMs); start += periodMs) {
+          const state = periods.beginRegeneration(new Date(start), request.id, clock.now());
+          if (state) begun.push(state);
+        }
+        for (const result of await rateGenerations(begun)) add(result);
       }
       periods.finishReprocess(request.id, clock.now());
       totals.reprocesses += 1;
@@ -158,9 +187,12 @@ export function createRatingProcessor(config: RatingProcessorConfig, deps: Ratin
     // 3. catch up: every closed, settled period after the last one rated.
     let next = await nextPeriodStart();
     while (next !== null && next + periodMs <= limit) {
-      const state = periods.beginPeriod(new Date(next), new Date(next + periodMs), clock.now());
-      if (state.state === 'pending') add(await rateGeneration(state));
-      next += periodMs;
+      const begun: RatingPeriodState[] = [];
+      for (; next + periodMs <= limit && begun.length < settings.spanPeriods; next += periodMs) {
+        const state = periods.beginPeriod(new Date(next), new Date(next + periodMs), clock.now());
+        if (state.state === 'pending') begun.push(state);
+      }
+      for (const result of await rateGenerations(begun)) add(result);
     }
     return { ...totals, until: new Date(limit) };
   }

@@ -22,9 +22,11 @@ const revision = (id: string, over: Partial<Omit<UsageRevisionRow, 'attributes'>
   revision_start_s: at(9),
   revision_end_s: null,
   ...over,
+  ended_us: over.ended_us ?? (over.ended_s == null ? null : String(over.ended_s * 1_000_000)),
+  revision_end_us: over.revision_end_us ?? (over.revision_end_s == null ? null : String(over.revision_end_s * 1_000_000)),
   attributes: typeof over.attributes === 'string' ? over.attributes : JSON.stringify(over.attributes ?? {}),
 });
-const measure = (resource_id: string, name: string, at_s: number, value: string): UsageMeasureRow => ({ resource_id, name, at_s, value });
+const measure = (resource_id: string, name: string, at_s: number, value: string): UsageMeasureRow => ({ resource_id, name, at_s, at_us: String(at_s * 1_000_000), value });
 const event = (resource_id: string, event_type: string, atS: number, payload: unknown, traits: Record<string, string> = {}): UsageEventRow => ({
   resource_id,
   event_type,

@@ -28,8 +28,12 @@ export interface UsageRevisionRow {
   started_s: number;
   /** Set on the row written when the resource ended (and the ones after). */
   ended_s: number | null;
+  /** `ended_s` in microseconds (Int64 as text): a period's bounds cut between whole seconds. */
+  ended_us: string | null;
   revision_start_s: number;
   revision_end_s: number | null;
+  /** `revision_end_s` in microseconds (Int64 as text). */
+  revision_end_us: string | null;
   /** JSON object of the revision's attributes. */
   attributes: string;
 }
@@ -39,6 +43,8 @@ export interface UsageMeasureRow {
   resource_id: string;
   name: string;
   at_s: number;
+  /** Microseconds since the epoch (Int64, as text): picks the value in force when measures share a second. */
+  at_us: string;
   /** The Float64 as ClickHouse prints it (shortest text that reads back the same). */
   value: string;
 }
@@ -80,14 +86,14 @@ const scopeParams = (scope: ProjectScope) => (scope === null ? {} : { projects: 
  * period are not read). Sorted by resource, then time.
  */
 export function selectUsageRevisions(input: { type: string; metric: string; range: UsageRange; scope: ProjectScope }): BoundQuery {
-  const columns = 'id, type, project_id, user_id, toUnixTimestamp(started_at) AS started_s, toUnixTimestamp(ended_at) AS ended_s, toUnixTimestamp(revision_start) AS revision_start_s';
+  const columns = 'id, type, project_id, user_id, toUnixTimestamp(started_at) AS started_s, toUnixTimestamp(ended_at) AS ended_s, toString(toUnixTimestamp64Micro(ended_at)) AS ended_us, toUnixTimestamp(revision_start) AS revision_start_s';
   const owned = `type = {type:String} AND id IN (SELECT resource_id FROM metrics WHERE name = {metric:String})${scopeClause(input.scope)}`;
   return {
-    sql: `SELECT id, type, project_id, user_id, started_s, ended_s, revision_start_s, revision_end_s, attributes FROM (
-        SELECT ${columns}, toUnixTimestamp(revision_end) AS revision_end_s, attributes FROM resource_history FINAL
+    sql: `SELECT id, type, project_id, user_id, started_s, ended_s, ended_us, revision_start_s, revision_end_s, revision_end_us, attributes FROM (
+        SELECT ${columns}, toUnixTimestamp(revision_end) AS revision_end_s, toString(toUnixTimestamp64Micro(revision_end)) AS revision_end_us, attributes FROM resource_history FINAL
         WHERE ${owned} AND revision_start < {to:${SECONDS}} AND revision_end > {from:${SECONDS}}
         UNION ALL
-        SELECT ${columns}, CAST(NULL AS Nullable(UInt32)) AS revision_end_s, attributes FROM resources FINAL
+        SELECT ${columns}, CAST(NULL AS Nullable(UInt32)) AS revision_end_s, CAST(NULL AS Nullable(String)) AS revision_end_us, attributes FROM resources FINAL
         WHERE ${owned} AND revision_start < {to:${SECONDS}} AND (ended_at IS NULL OR ended_at > {from:${SECONDS}})
       ) ORDER BY id, revision_start_s`,
     params: { type: input.type, metric: input.metric, ...rangeParams(input.range), ...scopeParams(input.scope) },
@@ -102,11 +108,11 @@ export function selectUsageRevisions(input: { type: string; metric: string; rang
 export function selectUsageMeasures(input: { resourceIds: readonly string[]; names: readonly string[]; range: UsageRange }): BoundQuery {
   const metrics = 'SELECT id, resource_id, name FROM metrics WHERE resource_id IN {ids:Array(String)} AND name IN {names:Array(String)}';
   return {
-    sql: `SELECT m.resource_id AS resource_id, m.name AS name, x.at_s AS at_s, x.value_text AS value FROM (
-        SELECT metric_id, toUnixTimestamp(ts) AS at_s, toString(value) AS value_text FROM measures
+    sql: `SELECT m.resource_id AS resource_id, m.name AS name, x.at_s AS at_s, x.at_us AS at_us, x.value_text AS value FROM (
+        SELECT metric_id, toUnixTimestamp(ts) AS at_s, toString(toUnixTimestamp64Micro(ts)) AS at_us, toString(value) AS value_text FROM measures
         WHERE metric_id IN (SELECT id FROM (${metrics})) AND ts >= {from:${SECONDS}} AND ts < {to:${SECONDS}}
         UNION ALL
-        SELECT metric_id, toUnixTimestamp(max(ts)) AS at_s, toString(argMax(value, (ts, value))) AS value_text FROM measures
+        SELECT metric_id, toUnixTimestamp(max(ts)) AS at_s, toString(toUnixTimestamp64Micro(max(ts))) AS at_us, toString(argMax(value, (ts, value))) AS value_text FROM measures
         WHERE metric_id IN (SELECT id FROM (${metrics})) AND ts < {from:${SECONDS}}
         GROUP BY metric_id
       ) AS x INNER JOIN (SELECT DISTINCT id, resource_id, name FROM (${metrics})) AS m ON x.metric_id = m.id
