@@ -98,14 +98,19 @@ export function createAlertsStage(options: AlertsOptions, deps: AlertsDeps): Ale
   );
   const hooks: AlarmingHooks = {
     extensions: [
+      // Alertmanager's paths (/silences, /silence/<id>) and the false-positive action, under /alarming/v2.
       (v2, view) =>
-        registerSilenceRoutes(v2, {
-          silences: notifier.silences,
-          markFalsePositive: (alarmId, by) => notifier.markFalsePositive(alarmId, by),
-          callerName: (request) => view.identity(request).userName,
-          projectOf: (request) => view.projectOf(request),
-          alarmProject: (request, alarmId) => view.alarmProject(request, alarmId),
-        }),
+        void v2.register(
+          async (scope) =>
+            registerSilenceRoutes(scope, {
+              silences: notifier.silences,
+              markFalsePositive: (alarmId, by) => notifier.markFalsePositive(alarmId, by),
+              callerName: (request) => view.identity(request).userName,
+              projectOf: (request) => view.projectOf(request),
+              alarmProject: (request, alarmId) => view.alarmProject(request, alarmId),
+            }),
+          { prefix: '/v2' },
+        ),
       // The v2 scope already requires a token: nothing more to check per route.
       (v2) => registerStatusRoutes(v2, { store: deps.store, clock: deps.clock, builtinStates: () => builtinRules.states(), preHandler: async () => undefined }),
     ],

@@ -196,6 +196,20 @@ describe('a breach through the control plane reaches Slack and PagerDuty', { tim
     }
   });
 
+  it('serves silences and the status board under /alarming/v2, behind a Keystone token', async () => {
+    const silence = { matchers: [{ name: 'alarm_name', value: `vcpus-high-${SUFFIX}`, isRegex: false, isEqual: true }, { name: 'project_id', value: projectId, isRegex: false, isEqual: true }], startsAt: new Date(A + 4 * BUCKET).toISOString(), endsAt: new Date(A + 8 * BUCKET).toISOString(), createdBy: user, comment: 'maintenance' };
+    const created = await send(platform.url, member, 'POST', '/alarming/v2/silences', silence);
+    expect(created.status, created.text).toBe(200);
+    const listed = await send(platform.url, member, 'GET', '/alarming/v2/silences');
+    expect((JSON.parse(listed.text) as Json[]).map((x) => x.id)).toEqual([created.body.silenceID]);
+    // A member may not silence other projects' alerts.
+    expect((await send(platform.url, member, 'POST', '/alarming/v2/silences', { ...silence, matchers: [silence.matchers[0]] })).status).toBe(403);
+    const board = await send(platform.url, member, 'GET', '/alarming/v2/status');
+    expect(board.status).toBe(200);
+    expect(board.body).toMatchObject({ overall: expect.any(String), services: expect.any(Array) });
+    expect((await fetch(`${platform.url}/alarming/v2/status`)).status).toBe(401);
+  });
+
   it('keeps the history of each state change with its reason and data', async () => {
     const res = await send(platform.url, member, 'GET', `/alarming/v2/alarms/${alarmId}/history`);
     expect(res.status).toBe(200);
