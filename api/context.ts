@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { Clock, TokenInfo } from '../core/index.ts';
+import type { Clock, ProjectDirectory, TokenInfo } from '../core/index.ts';
 import type { AlarmStore, ClickHouseDriver, HashmapStore, PolicyStore, ReprocessStore, ResourceTypeStore, StatementStore } from '../storage/index.ts';
 import type { AccessPolicy } from './access-policy.ts';
 import type { TokenAuthenticator } from './auth.ts';
@@ -23,6 +23,8 @@ export interface ApiContext {
   readonly alarms: AlarmStore;
   /** What the alerts stage adds to /alarming (wired by cli/, which alone sees both stages). */
   readonly alarming: AlarmingHooks;
+  /** Keystone's projects per domain; null when the API runs without one (callers then list them). */
+  readonly projects: ProjectDirectory | null;
 }
 
 /** The API's view of a caller under /alarming/v2, for routes the alerts stage adds there. */

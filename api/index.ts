@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { Clock, TokenVerifier } from '../core/index.ts';
+import type { Clock, ProjectDirectory, TokenVerifier } from '../core/index.ts';
 import type { AlarmStore, ClickHouseDriver, HashmapStore, PolicyStore, ReprocessStore, ResourceTypeStore, StatementStore } from '../storage/index.ts';
 import { AccessPolicy } from './access-policy.ts';
 import { TokenAuthenticator } from './auth.ts';
@@ -34,6 +34,8 @@ export interface ApiDeps {
   access?: AccessPolicy;
   /** Routes and hooks of the alerts stage under /alarming (silences, status board). */
   alarming?: AlarmingHooks;
+  /** Keystone's projects per domain (domain statements); without it, a domain statement lists its projects. */
+  projects?: ProjectDirectory;
 }
 
 export interface Api {
@@ -55,6 +57,7 @@ export function createApi(deps: ApiDeps): Api {
     reprocess: deps.reprocess,
     alarms: deps.alarms,
     alarming: deps.alarming ?? {},
+    projects: deps.projects ?? null,
   };
   return {
     register(app) {

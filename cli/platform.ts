@@ -244,7 +244,7 @@ export async function startPlatform(config: CumulusConfig, options: PlatformOpti
       logger,
       telemetry,
     });
-    createApi({ store, tokens: cloud.tokens, policyStore: pipeline.policyStore, resourceTypes: pipeline.resourceTypes, hashmap, statements, reprocess, alarms, alarming: alerts.hooks, clock, access: loadAccessPolicy(config.api.policyFile) }).register(app);
+    createApi({ store, tokens: cloud.tokens, policyStore: pipeline.policyStore, resourceTypes: pipeline.resourceTypes, hashmap, statements, reprocess, alarms, alarming: alerts.hooks, projects: cloud.projects, clock, access: loadAccessPolicy(config.api.policyFile) }).register(app);
     await app.listen({ host: config.host, port });
     started.push({ stop: () => app.close() });
     if (options.alerts?.loops ?? options.periodicTasks !== false) {

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { Bus, Clock, Logger, Lifecycle, StateDatabase, TokenVerifier } from '../core/index.ts';
+import type { Bus, Clock, Logger, Lifecycle, ProjectDirectory, StateDatabase, TokenVerifier } from '../core/index.ts';
 import { migrateState } from '../core/index.ts';
 import type { CloudConfig } from './config.ts';
 import { KeystoneService } from './keystone/service.ts';
@@ -49,6 +49,8 @@ export interface Cloud extends Lifecycle {
   register(app: FastifyInstance): void;
   /** Verifies tokens in-process for the API stages (embedded mode). */
   readonly tokens: TokenVerifier;
+  /** Keystone's projects per domain, in-process (domain statements). */
+  readonly projects: ProjectDirectory;
   /** For the CLI and tests: identity administration without HTTP. */
   readonly keystone: KeystoneService;
   readonly nova: NovaService;
@@ -218,6 +220,7 @@ export function createCloud(config: CloudConfig, deps: CloudDeps, overrides: Clo
   );
   return {
     tokens: keystone,
+    projects: keystone,
     keystone,
     nova,
     glance: glance.service,

@@ -19,6 +19,12 @@ export interface TokenVerifier {
   verify(token: string): Promise<TokenInfo>;
 }
 
+/** Keystone's projects of a domain: what a domain's statement covers (the rated usage records projects only). */
+export interface ProjectDirectory {
+  /** The ids of the domain's projects (deleted ones are gone from Keystone, as there); null when the domain does not exist. */
+  projectsOfDomain(domainId: string): Promise<string[] | null>;
+}
+
 export const ADMIN_ROLE = 'admin';
 
 export function isAdmin(info: TokenInfo): boolean {

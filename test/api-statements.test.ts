@@ -337,7 +337,12 @@ describe('who sees which statement', () => {
     expect(domain.total).toBe('36.59');
     expect(domain.number).toBe('CUM-202609-Ddefault-000003');
     expect(await refused(await t.alpha.get(`/rating/v1/statements?month=2026-09&domain_id=default&project_id=${pA}`), 403)).toMatch(/Domain statements are for operators/);
-    expect(await refused(await t.admin.get('/rating/v1/statements?month=2026-09&domain_id=default'), 400)).toMatch(/^Invalid value for project_id: a domain statement needs the domain's projects listed/);
+    // Without a list: every project Keystone has in the domain (the admin's and the tenants').
+    const whole = await get<StatementBody>(t.admin, '/rating/v1/statements?month=2026-09&domain_id=default');
+    expect(whole.scope.project_ids).toEqual(expect.arrayContaining([pA, pB, t.admin.projectId]));
+    expect(whole.total).toBe('36.59');
+    expect(await refused(await t.admin.get(`/rating/v1/statements?month=2026-09&domain_id=default&project_id=${pA}&project_id=nobody`), 400)).toBe('Invalid value for project_id: expected projects of domain default, got ["nobody"]');
+    expect(await refused(await t.admin.get('/rating/v1/statements?month=2026-09&domain_id=elsewhere'), 404)).toBe('Domain elsewhere not found in Keystone');
   });
 
   it('issues the month on demand (admins only), keeping the numbers already given', async () => {
@@ -504,7 +509,7 @@ describe('bad input', () => {
       const q = encodeURIComponent(text);
       await refused(await t.admin.get(`/rating/v1/statements?month=2026-09&project_id=${q}`), 404);
       const domain = await t.admin.get(`/rating/v1/statements?month=2026-09&domain_id=${q}&project_id=${q}&project_id=${pB}`);
-      expect((await ok<StatementBody>(domain)).scope.id).toBe(text);
+      expect(await refused(domain, 404)).toBe(`Domain ${text} not found in Keystone`);
       expect((await get<{ statements: unknown[] }>(t.admin, `/rating/v1/statements/issued?project_id=${q}`)).statements).toEqual([]);
       await refused(await t.admin.get(`/rating/v1/statements/issued/${q}`), 404);
       const running = await get<{ month_to_date: string }>(t.admin, `/rating/v1/costs/running?project_id=${q}`);

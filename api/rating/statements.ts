@@ -77,8 +77,8 @@ export function registerStatementRoutes(instance: FastifyInstance, context: ApiC
             type: 'object',
             additionalProperties: false,
             properties: {
-              project_id: { type: 'array', items: ID, minItems: 1, maxItems: 500, description: "the project (default: the token's); with domain_id, the domain's projects (repeat it)" },
-              domain_id: { ...ID, description: 'a domain statement over the listed projects (operators only)' },
+              project_id: { type: 'array', items: ID, minItems: 1, maxItems: 500, description: "the project (default: the token's); with domain_id, some of the domain's projects (repeat it; default: all of them)" },
+              domain_id: { ...ID, description: "a domain statement (operators only): every project Keystone lists in the domain, or the listed ones" },
               month: MONTH('the month (default: the previous month)'),
               format: FORMAT,
             },
@@ -93,10 +93,17 @@ export function registerStatementRoutes(instance: FastifyInstance, context: ApiC
         let scope: StatementScope;
         if (query.domain_id !== undefined) {
           if (readable !== null) throw new ApiError('CUMULUS_API_FORBIDDEN', 403, 'Domain statements are for operators (cost:list_all); ask for your project\'s statement with project_id.');
-          if (query.project_id === undefined) {
-            throw new ApiError('CUMULUS_API_INVALID_PARAMETER', 400, "Invalid value for project_id: a domain statement needs the domain's projects listed (project_id=<id>&project_id=<id>...); the rated usage does not record a project's domain.");
+          // The domain's projects come from Keystone; a list given names some of them (a partial statement).
+          const members = context.projects ? await context.projects.projectsOfDomain(query.domain_id) : undefined;
+          if (members === null) throw new ApiError('CUMULUS_API_NOT_FOUND', 404, `Domain ${query.domain_id} not found in Keystone`);
+          if (query.project_id === undefined && members === undefined) {
+            throw new ApiError('CUMULUS_API_INVALID_PARAMETER', 400, "Invalid value for project_id: this API has no Keystone project directory, so a domain statement needs the domain's projects listed (project_id=<id>&project_id=<id>...).");
           }
-          scope = domainScope(query.domain_id, query.project_id);
+          const outside = members === undefined ? [] : (query.project_id ?? []).filter((id) => !members.includes(id));
+          if (outside.length > 0) throw invalidParameter('project_id', `projects of domain ${query.domain_id}`, outside);
+          const projectIds = query.project_id ?? members ?? [];
+          if (projectIds.length === 0) throw new ApiError('CUMULUS_API_NOT_FOUND', 404, `Domain ${query.domain_id} has no projects`);
+          scope = domainScope(query.domain_id, projectIds);
         } else {
           if (query.project_id !== undefined && query.project_id.length > 1) throw invalidParameter('project_id', 'one project id (several only with domain_id)', query.project_id);
           scope = projectScope(askedProject(identity, readable, query.project_id?.[0], (id) => noStatement(`project ${id}`, month.month)));

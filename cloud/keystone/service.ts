@@ -1,5 +1,5 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import type { Clock, StateDatabase, TokenInfo, TokenVerifier } from '../../core/index.ts';
+import type { Clock, StateDatabase, ProjectDirectory, TokenInfo, TokenVerifier } from '../../core/index.ts';
 import { CumulusError } from '../../core/index.ts';
 import { badRequest, conflict, notFound, unauthorized } from '../errors.ts';
 import { hashPassword, verifyPassword } from './password.ts';
@@ -53,7 +53,7 @@ const hashToken = (token: string) => createHash('sha256').update(token).digest('
  * Keystone's identity, resource and token logic on SQLite. Tokens are random bearer
  * strings stored only as SHA-256 hashes, so a leaked database does not leak live tokens.
  */
-export class KeystoneService implements TokenVerifier {
+export class KeystoneService implements TokenVerifier, ProjectDirectory {
   constructor(
     private readonly db: StateDatabase,
     private readonly clock: Clock,
@@ -106,6 +106,11 @@ export class KeystoneService implements TokenVerifier {
 
   listProjects(): Array<Named & { domain_id: string; description: string; enabled: boolean }> {
     return (this.db.prepare('SELECT id, name, domain_id, description, enabled FROM projects ORDER BY name').all() as Array<Named & { domain_id: string; description: string; enabled: number }>).map((p) => ({ ...p, enabled: p.enabled === 1 }));
+  }
+
+  async projectsOfDomain(domainId: string): Promise<string[] | null> {
+    if (this.db.prepare('SELECT 1 FROM domains WHERE id = ? OR name = ?').get(domainId, domainId) === undefined) return null;
+    return (this.db.prepare('SELECT p.id FROM projects p JOIN domains d ON d.id = p.domain_id WHERE d.id = ? OR d.name = ? ORDER BY p.id').all(domainId, domainId) as Array<{ id: string }>).map((r) => r.id);
   }
 
   listUsers(): Array<Named & { domain_id: string; enabled: boolean; default_project_id: string | null; email: string | null }> {
