@@ -19,7 +19,7 @@ import { callerOf, rejectUnknownQueryFields, TOKEN_SECURITY, useErrorStyle } fro
 import { NO_OTHER_FIELDS } from '../params.ts';
 import { applicationCosts, runningCosts } from './statements/costs.ts';
 import { negotiateFormat, sendStatement, STATEMENT_FORMATS, type StatementFormat } from './statements/format.ts';
-import { createPdfRenderer } from './statements/pdf.ts';
+import { createPdfRenderer } from '../pdf.ts';
 
 /**
  * Our own routes beside CloudKitty's under /rating/v1 (errors in its WSME form):
@@ -53,7 +53,7 @@ function askedProject(identity: TokenInfo, readable: string | null, asked: strin
 }
 
 export function registerStatementRoutes(instance: FastifyInstance, context: ApiContext): void {
-  const pdf = createPdfRenderer();
+  const pdf = createPdfRenderer({ documents: 'PDF statements', errorCode: 'CUMULUS_RATING_PDF_UNAVAILABLE' });
   const deps = { store: context.store, statements: context.statements, clock: context.clock };
   const now = () => new Date(context.clock.nowMs());
 

@@ -2,7 +2,7 @@ import type { FastifyReply } from 'fastify';
 import type { Statement } from '../../../storage/index.ts';
 import { statementCsv } from './csv.ts';
 import { statementHtml } from './html.ts';
-import type { PdfRenderer } from './pdf.ts';
+import type { PdfRenderer } from '../../pdf.ts';
 
 /** The statement's renderings and their media types. */
 export const STATEMENT_FORMATS = {

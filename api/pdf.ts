@@ -1,13 +1,13 @@
 import { existsSync } from 'node:fs';
 import { chromium, type Browser } from 'playwright-core';
-import { errorMessage } from '../../../core/index.ts';
-import { ApiError } from '../../errors.ts';
+import { errorMessage } from '../core/index.ts';
+import { ApiError } from './errors.ts';
 
 /** Debian's chromium package. */
 export const DEFAULT_CHROMIUM_PATH = '/usr/bin/chromium';
 
 /**
- * Prints the statement's HTML to PDF with headless Chromium (playwright-core's launcher
+ * Prints a document's HTML (statements, capacity reports) to PDF with headless Chromium (playwright-core's launcher
  * on the system's Chromium; no browser is downloaded). One browser is launched on the
  * first PDF and kept for the next ones (a launch costs about a second); each PDF gets its
  * own context. Without Chromium the answer is 503, saying what to install.
@@ -18,11 +18,18 @@ export interface PdfRenderer {
   close(): Promise<void>;
 }
 
-const unavailable = (path: string, why: string) =>
-  new ApiError('CUMULUS_RATING_PDF_UNAVAILABLE', 503, `PDF statements need Chromium at ${path} (${why}): install Debian's chromium package (apt-get install chromium), or ask for format=html and print that.`);
+export interface PdfRendererConfig {
+  readonly executablePath?: string;
+  /** What the error says needs Chromium ("PDF statements"). */
+  readonly documents?: string;
+  /** The error's code when Chromium is missing or does not start. */
+  readonly errorCode?: string;
+}
 
-export function createPdfRenderer(config: { readonly executablePath?: string } = {}): PdfRenderer {
+export function createPdfRenderer(config: PdfRendererConfig = {}): PdfRenderer {
   const executablePath = config.executablePath ?? DEFAULT_CHROMIUM_PATH;
+  const unavailable = (path: string, why: string) =>
+    new ApiError(config.errorCode ?? 'CUMULUS_PDF_UNAVAILABLE', 503, `${config.documents ?? 'PDF documents'} need Chromium at ${path} (${why}): install Debian's chromium package (apt-get install chromium), or ask for HTML and print that.`);
   let browser: Promise<Browser> | null = null;
 
   const launch = (): Promise<Browser> => {
