@@ -8,7 +8,8 @@
  * validity is judged at the frame's period start. See docs/rating.md.
  */
 import { CumulusError } from '../../core/index.ts';
-import { DEFAULT_CURRENCY, frameAmount, Money } from './money.ts';
+import { DEFAULT_CURRENCY, FRAME_SCALE, frameAmount, Money } from './money.ts';
+import { FIXED_ONE, FIXED_ZERO, fixedCompare, fixedExact, fixedPlus, fixedText, fixedTimes, parseFixed, type Fixed } from './fixed.ts';
 import type { RatedFrame, Rater, UsageFrame } from './types.ts';
 
 export const MAP_TYPES = ['flat', 'rate'] as const;
@@ -385,9 +386,10 @@ export const describePeriod = (startMs: number | null, endMs: number | null): st
 interface CompiledRule {
   readonly id: string;
   readonly type: MapType;
-  readonly cost: Money;
+  /** The cost and level as exact BigInt fixed points: what rate() computes with (./fixed.ts). */
+  readonly cost: Fixed;
   /** Threshold level; null for mappings. */
-  readonly level: Money | null;
+  readonly level: Fixed | null;
   /** Field mappings: the metadata value matched. */
   readonly value: string | null;
   /** '' for the default group (CloudKitty's `_DEFAULT_`). */
@@ -409,11 +411,11 @@ interface CompiledService extends CompiledRules {
 }
 
 interface GroupResult {
-  flat: Money;
+  flat: Fixed;
   flatRule: string | null;
-  rate: Money;
+  rate: Fixed;
   rateRules: string[];
-  threshold: { level: Money; cost: Money; type: MapType; scope: 'service' | 'field'; id: string } | null;
+  threshold: { level: Fixed; cost: Fixed; type: MapType; scope: 'service' | 'field'; id: string } | null;
 }
 
 export interface HashmapRaterOptions {
@@ -481,8 +483,6 @@ function serviceInForce(service: CompiledService, projectId: string, atMs: numbe
 
 const IN_FORCE_MEMO_LIMIT = 10_000;
 // Decimals are immutable: one shared zero and one, not two allocations per group.
-const ZERO = new Money(0);
-const ONE = new Money(1);
 const inForceMemo = new WeakMap<readonly CompiledRule[], Map<string, readonly CompiledRule[]>>();
 
 function choose(rules: readonly CompiledRule[], projectId: string, atMs: number): CompiledRule[] {
@@ -500,8 +500,8 @@ function compileRule(rule: HashmapMapping | HashmapThreshold): CompiledRule {
   return {
     id: isThreshold ? rule.threshold_id : rule.mapping_id,
     type: rule.type,
-    cost: new Money(rule.cost),
-    level,
+    cost: exactly(new Money(rule.cost)),
+    level: level === null ? null : exactly(level),
     value,
     group,
     tenantId: rule.tenant_id,
@@ -511,7 +511,8 @@ function compileRule(rule: HashmapMapping | HashmapThreshold): CompiledRule {
   };
 }
 
-const readDecimal = (text: string): Money | null => (DECIMAL.test(text.trim()) ? new Money(text.trim()) : null);
+/** A stored rule's decimal as a fixed point (decimal.js prints it in full, never with an exponent, for toFixed()). */
+const exactly = (value: Money): Fixed => parseFixed(value.toFixed()) as Fixed;
 
 /**
  * Prices frames as CloudKitty's HashMap.process does, per group:
@@ -524,6 +525,35 @@ const readDecimal = (text: string): Money | null => (DECIMAL.test(text.trim()) ?
  * A frame is rated (maybe at 0) when its service has some rule in force for its project at
  * its period start; else rate() answers null. Cost is kept to FRAME_SCALE places (money.ts).
  */
+/** A frame's running result for one rule group (module-level: no closures per frame on the hot path). */
+function groupOf(groups: Map<string, GroupResult>, rule: CompiledRule): GroupResult {
+  let group = groups.get(rule.group);
+  if (group === undefined) {
+    group = { flat: FIXED_ZERO, flatRule: null, rate: FIXED_ONE, rateRules: [], threshold: null };
+    groups.set(rule.group, group);
+  }
+  return group;
+}
+
+/** Rate mappings multiply; of the flat ones the most expensive applies. */
+function applyMapping(groups: Map<string, GroupResult>, rule: CompiledRule): void {
+  const group = groupOf(groups, rule);
+  if (rule.type === 'rate') {
+    group.rate = fixedTimes(group.rate, rule.cost);
+    group.rateRules.push(rule.id);
+  } else if (group.flatRule === null || fixedCompare(rule.cost, group.flat) > 0) {
+    group.flat = rule.cost;
+    group.flatRule = rule.id;
+  }
+}
+
+/** The highest level reached applies; strictly higher: on a tie the first seen stays (service before fields, fields by name). */
+function applyThreshold(groups: Map<string, GroupResult>, rule: CompiledRule, scope: 'service' | 'field'): void {
+  const group = groupOf(groups, rule);
+  const level = rule.level as Fixed;
+  if (group.threshold === null || fixedCompare(level, group.threshold.level) > 0) group.threshold = { level, cost: rule.cost, type: rule.type, scope, id: rule.id };
+}
+
 export function createHashmapRater(rules: HashmapRules, options: HashmapRaterOptions = {}): HashmapRater {
   const currency = options.currency ?? DEFAULT_CURRENCY;
   const enabled = options.enabled ?? true;
@@ -548,85 +578,62 @@ export function createHashmapRater(rules: HashmapRules, options: HashmapRaterOpt
       if (!enabled) return null;
       const service = services.get(frame.service);
       if (service === undefined) return null;
-      const quantity = readDecimal(frame.quantity);
+      const quantity = parseFixed(frame.quantity);
       if (quantity === null) throw new HashmapError('INVALID', `A usage frame's quantity must be decimal text; got ${show(frame.quantity)} (service ${frame.service}, resource ${frame.resourceId})`, { httpStatus: 500 });
       const atMs = frame.periodStart.getTime();
       const groups = new Map<string, GroupResult>();
-      const groupOf = (rule: CompiledRule): GroupResult => {
-        let group = groups.get(rule.group);
-        if (group === undefined) {
-          group = { flat: ZERO, flatRule: null, rate: ONE, rateRules: [], threshold: null };
-          groups.set(rule.group, group);
-        }
-        return group;
-      };
-      const applyMapping = (rule: CompiledRule) => {
-        const group = groupOf(rule);
-        if (rule.type === 'rate') {
-          group.rate = group.rate.times(rule.cost);
-          group.rateRules.push(rule.id);
-        } else if (group.flatRule === null || rule.cost.greaterThan(group.flat)) {
-          group.flat = rule.cost;
-          group.flatRule = rule.id;
-        }
-      };
-      const applyThreshold = (rule: CompiledRule, scope: 'service' | 'field') => {
-        const group = groupOf(rule);
-        const level = rule.level as Money;
-        // Strictly higher: on a tie the first seen stays (service before fields, fields by name).
-        if (group.threshold === null || level.greaterThan(group.threshold.level)) group.threshold = { level, cost: rule.cost, type: rule.type, scope, id: rule.id };
-      };
 
       // 1. the service's own mappings and thresholds (by quantity), then 2. each field the frame's metadata has.
       const inForceNow = serviceInForce(service, frame.projectId, atMs);
       if (!inForceNow.any) return null;
-      inForceNow.mappings.forEach(applyMapping);
-      for (const rule of inForceNow.thresholds) if (quantity.greaterThanOrEqualTo(rule.level as Money)) applyThreshold(rule, 'service');
+      for (const rule of inForceNow.mappings) applyMapping(groups, rule);
+      for (const rule of inForceNow.thresholds) if (fixedCompare(quantity, rule.level as Fixed) >= 0) applyThreshold(groups, rule, 'service');
       for (let f = 0; f < service.fields.length; f++) {
         const field = service.fields[f] as CompiledService['fields'][number];
         const { mappings: fieldMappings, thresholds: fieldThresholds } = inForceNow.fields[f] as CompiledRules;
         const raw = frame.metadata[field.name];
         if (raw === undefined) continue;
-        for (const rule of fieldMappings) if (rule.value === raw) applyMapping(rule);
-        const numeric = fieldThresholds.length > 0 ? readDecimal(raw) : null;
-        if (numeric !== null) for (const rule of fieldThresholds) if (numeric.greaterThanOrEqualTo(rule.level as Money)) applyThreshold(rule, 'field');
+        for (const rule of fieldMappings) if (rule.value === raw) applyMapping(groups, rule);
+        const numeric = fieldThresholds.length > 0 ? parseFixed(raw) : null;
+        if (numeric !== null) for (const rule of fieldThresholds) if (fixedCompare(numeric, rule.level as Fixed) >= 0) applyThreshold(groups, rule, 'field');
       }
 
       // 3. each group's cost (CloudKitty's add_rating_informations), summed exactly.
-      let total = ZERO;
-      let unitTotal = ZERO;
+      let total = FIXED_ZERO;
+      let unitTotal = FIXED_ZERO;
       let addedFixed = false;
       const ruleIds: string[] = [];
       // Default group first, then by group name: the order ruleId lists them in.
-      const ordered = [...groups.entries()].sort(([a], [b]) => (groupOrder.get(a) ?? 0) - (groupOrder.get(b) ?? 0)).map(([, group]) => group);
+      const ordered = groups.size === 1 ? [...groups.values()] : [...groups.entries()].sort(([a], [b]) => (groupOrder.get(a) ?? 0) - (groupOrder.get(b) ?? 0)).map(([, group]) => group);
       for (const group of ordered) {
         let { flat, rate } = group;
         const threshold = group.threshold;
         if (threshold?.scope === 'field') {
-          if (threshold.type === 'flat') flat = flat.plus(threshold.cost);
-          else rate = rate.times(threshold.cost);
+          if (threshold.type === 'flat') flat = fixedPlus(flat, threshold.cost);
+          else rate = fixedTimes(rate, threshold.cost);
         }
-        let unit = rate.times(flat);
-        let cost = unit.times(quantity);
+        let unit = fixedTimes(rate, flat);
+        let cost = fixedTimes(unit, quantity);
         if (threshold?.scope === 'service') {
           if (threshold.type === 'flat') {
-            cost = cost.plus(threshold.cost);
+            cost = fixedPlus(cost, threshold.cost);
             addedFixed = true;
           }
           else {
-            cost = cost.times(threshold.cost);
-            unit = unit.times(threshold.cost);
+            cost = fixedTimes(cost, threshold.cost);
+            unit = fixedTimes(unit, threshold.cost);
           }
         }
-        total = total.plus(cost);
-        unitTotal = unitTotal.plus(unit);
+        total = fixedPlus(total, cost);
+        unitTotal = fixedPlus(unitTotal, unit);
         if (group.flatRule !== null) ruleIds.push(group.flatRule);
         ruleIds.push(...group.rateRules);
         if (threshold !== null) ruleIds.push(threshold.id);
       }
       // cost = unit x quantity per group unless a service flat threshold added a fixed amount: only then divide.
-      const price = quantity.isZero() || !addedFixed ? unitTotal : total.dividedBy(quantity);
-      return { ...frame, price: frameAmount(price), cost: frameAmount(total), currency, ruleId: ruleIds.join(',') };
+      // The one division (rare): decimal.js, on the exact digits.
+      const price = quantity.units === 0n || !addedFixed ? fixedText(unitTotal, FRAME_SCALE) : frameAmount(new Money(fixedExact(total)).dividedBy(fixedExact(quantity)));
+      return { ...frame, price, cost: fixedText(total, FRAME_SCALE), currency, ruleId: ruleIds.join(',') };
     },
   };
 }
