@@ -6,6 +6,8 @@ export const DAY_SECONDS = 86_400;
 export const WEEK_SECONDS = 7 * DAY_SECONDS;
 /** The backtest holds out at most the last two weeks (issue 9: "last 1-2 weeks held out"). */
 export const DEFAULT_HOLDOUT_SECONDS = 2 * WEEK_SECONDS;
+/** The default holdout is at least this many points, whatever the step (two weeks of daily points are too few origins). */
+export const MIN_DEFAULT_HOLDOUT_POINTS = 56;
 /** The backtest needs at least one day held out to measure anything seasonal. */
 export const MIN_HOLDOUT_SECONDS = DAY_SECONDS;
 /** Objective evaluations per parameter fit (Nelder-Mead, restart included). */
@@ -39,6 +41,11 @@ const positiveInteger = (key: string, value: unknown, max = Number.MAX_SAFE_INTE
   return value;
 };
 
+const mustBeTwo = (value: number): number => {
+  if (value < 2) throw new CapacityError('CUMULUS_CAPACITY_CONFIG_INVALID', `holdoutPoints must be at least 2 (the backtest forecasts half the holdout from each origin), got ${value}`);
+  return value;
+};
+
 export function resolveForecastOptions(options: ForecastOptions): ResolvedForecastOptions {
   const models = options.models ?? MODEL_NAMES;
   for (const name of models) {
@@ -47,7 +54,8 @@ export function resolveForecastOptions(options: ForecastOptions): ResolvedForeca
   if (models.length === 0) throw new CapacityError('CUMULUS_CAPACITY_CONFIG_INVALID', `models must name at least one of ${MODEL_NAMES.join(', ')}`);
   return {
     horizonPoints: positiveInteger('horizonPoints', options.horizonPoints, 1_000_000),
-    holdoutPoints: options.holdoutPoints === undefined ? null : positiveInteger('holdoutPoints', options.holdoutPoints),
+    // Two points at least: the backtest forecasts half the holdout from each origin.
+    holdoutPoints: options.holdoutPoints === undefined ? null : Math.max(positiveInteger('holdoutPoints', options.holdoutPoints), mustBeTwo(options.holdoutPoints)),
     models,
     maxEvaluations: options.maxEvaluations === undefined ? DEFAULT_MAX_EVALUATIONS : positiveInteger('maxEvaluations', options.maxEvaluations, 100_000),
   };

@@ -77,22 +77,28 @@ export interface TrendExhaustion {
   readonly method: 'linear-trend';
   /** Growth of the deseasonalised level per day. */
   readonly slopePerDay: number;
-  /** When the trend plus the season's peak reaches the limit; null when the trend is flat or falling. */
+  /** When the deseasonalised level reaches the limit; null when the trend is flat or falling. */
   readonly atMs: number | null;
   /** With the slope at its upper bound (slope + z * standard error). */
   readonly earliestMs: number | null;
   /** With the slope at its lower bound; null when that bound is flat or falling (never). */
   readonly latestMs: number | null;
+  /**
+   * When the season's highest phase on top of the trend first reaches the limit: the first
+   * peak that touches it, no later than `atMs`. On a series without a real season this is
+   * the largest noise excursion, so it runs early; read it as a warning date.
+   */
+  readonly peakAtMs: number | null;
 }
 
 /**
  * Extrapolates a straight trend far beyond any seasonal forecast's horizon: a line fitted
- * jointly with the weekly (else daily) season over the last whole seasons of the series;
- * the limit is reached when the line plus the season's highest phase reaches it (the first
- * seasonal peak that touches the limit). The interval varies only the slope, by z standard
- * errors computed as if residuals were independent; residuals of usage series are
- * autocorrelated, so this interval is narrower than the truth, and is no substitute for the
- * forecast's empirical one inside the horizon.
+ * jointly with the weekly (else daily) season over the last whole seasons of the series.
+ * The interval varies only the slope, by z standard errors computed as if residuals were
+ * independent; residuals of real usage series are autocorrelated, so this interval is
+ * narrower than the truth there, and is no substitute for the forecast's empirical one
+ * inside the horizon. The level's own uncertainty is ignored (small next to the slope's
+ * over a long horizon).
  */
 export function extrapolateExhaustion(series: RegularSeries, limit: number, options: { z?: number } = {}): TrendExhaustion {
   if (!Number.isFinite(limit)) throw new CapacityError('CUMULUS_CAPACITY_CONFIG_INVALID', `limit must be a finite number, got ${String(limit)}`);
@@ -105,24 +111,23 @@ export function extrapolateExhaustion(series: RegularSeries, limit: number, opti
   const period = seasons.weekly !== null && n >= 2 * seasons.weekly ? seasons.weekly : seasons.daily !== null && n >= 2 * seasons.daily ? seasons.daily : 1;
   const from = n - Math.floor(n / period) * period;
   const fit = fitSeasonalLine(y, from, n, period);
+  const mean = fit.profile.reduce((a, b) => a + b, 0) / period;
   const peak = Math.max(...fit.profile);
-  const stepsPerDay = 86_400 / filled.stepSeconds;
   const lastIndex = n - 1;
-  const lastMs = filled.startMs + lastIndex * filled.stepSeconds * 1000;
-  // Peak level now: the line at the last index plus the highest phase offset.
-  const peakNow = fit.slope * lastIndex + peak;
-  const crossing = (slope: number): number | null => {
-    if (peakNow >= limit) return lastMs;
+  const stepMs = filled.stepSeconds * 1000;
+  const lastMs = filled.startMs + lastIndex * stepMs;
+  const crossing = (offset: number, slope: number): number | null => {
+    const now = fit.slope * lastIndex + offset;
+    if (now >= limit) return lastMs;
     if (!(slope > 0)) return null;
-    return lastMs + ((limit - peakNow) / slope) * filled.stepSeconds * 1000;
+    return lastMs + ((limit - now) / slope) * stepMs;
   };
-  const atMs = crossing(fit.slope);
-  const earliest = crossing(fit.slope + z * fit.slopeStdError);
   return {
     method: 'linear-trend',
-    slopePerDay: fit.slope * stepsPerDay,
-    atMs,
-    earliestMs: earliest,
-    latestMs: crossing(fit.slope - z * fit.slopeStdError),
+    slopePerDay: (fit.slope * 86_400) / filled.stepSeconds,
+    atMs: crossing(mean, fit.slope),
+    earliestMs: crossing(mean, fit.slope + z * fit.slopeStdError),
+    latestMs: crossing(mean, fit.slope - z * fit.slopeStdError),
+    peakAtMs: crossing(peak, fit.slope),
   };
 }

@@ -1,5 +1,5 @@
 import { CapacityError } from '../errors.ts';
-import { DAY_SECONDS, DEFAULT_HOLDOUT_SECONDS, MAPE_NEAR_ZERO_FRACTION, MIN_HOLDOUT_SECONDS, WEEK_SECONDS, resolveForecastOptions, type ForecastOptions } from './config.ts';
+import { DAY_SECONDS, DEFAULT_HOLDOUT_SECONDS, MAPE_NEAR_ZERO_FRACTION, MIN_DEFAULT_HOLDOUT_POINTS, MIN_HOLDOUT_SECONDS, WEEK_SECONDS, resolveForecastOptions, type ForecastOptions } from './config.ts';
 import { candidateModels, type ForecastModel, type ModelName, type Seasons } from './models.ts';
 import { fillGaps, type GapReport, type RegularSeries } from './series.ts';
 
@@ -34,11 +34,11 @@ export interface Backtest {
   readonly horizonPoints: number;
   /** Forecast origins: every point from the holdout's start to its end minus the horizon. */
   readonly origins: number;
-  /** The MASE denominator: in-sample one-step seasonal naive MAE with this period (points). */
+  /** The MASE denominator: in-sample one-step seasonal naive MAE with this period (points: weekly, else daily, else 1 = last value). */
   readonly scale: { readonly period: number; readonly mae: number };
   readonly candidates: readonly ModelScore[];
   readonly chosen: ModelName;
-  /** Chosen MAE / best seasonal naive MAE in the same backtest (below 1: beats the naive baseline); null without a naive candidate. */
+  /** Chosen MAE / best naive (seasonal or last value) MAE in the same backtest (below 1: beats the naive baseline); null without a naive candidate. */
   readonly relativeToSeasonalNaive: number | null;
   readonly mapeNote: string | null;
 }
@@ -48,6 +48,8 @@ export interface ForecastResult {
   /** Parameters fitted on the training part (before the holdout), as backtested; the forecast runs the model over the whole series with them. */
   readonly parameters: Readonly<Record<string, number>>;
   readonly stepSeconds: number;
+  /** The series' last point (gap-filled), to pass on to findExhaustion as `lastObserved`. */
+  readonly lastObserved: { readonly atMs: number; readonly value: number };
   readonly points: readonly ForecastPoint[];
   readonly backtest: Backtest;
   readonly gaps: GapReport;
@@ -60,6 +62,8 @@ export interface ForecastResult {
 const QUANTILES = { lower95: 0.025, lower80: 0.1, upper80: 0.9, upper95: 0.975 } as const;
 type Bound = keyof typeof QUANTILES;
 const BOUNDS = Object.keys(QUANTILES) as Bound[];
+/** Forecast origins in the backtest at most (thinned evenly beyond). */
+export const MAX_BACKTEST_ORIGINS = 200;
 /** Errors of neighbouring horizons (h - 2 .. h + 2) are pooled: per-h quantiles from a few hundred correlated errors are jumpy. */
 const POOL_RADIUS = 2;
 
@@ -78,21 +82,26 @@ export function forecast(series: RegularSeries, options: ForecastOptions): Forec
   const seasons = seasonsOf(step);
   const notes: string[] = [];
   if (filled.gaps.note) notes.push(filled.gaps.note);
-  if (seasons.daily === null) throw new CapacityError('CUMULUS_CAPACITY_CONFIG_INVALID', `series.stepSeconds must divide a day (86400 s) into at least 2 steps so the seasonal models apply, got ${step}`);
-  if (seasons.weekly === null) notes.push('no weekly season: the step does not divide a week');
+  if (seasons.daily === null) notes.push(`no daily season: a step of ${step} s does not divide a day into 2 or more steps`);
+  if (seasons.weekly === null) notes.push(`no weekly season: a step of ${step} s does not divide a week into 2 or more steps`);
 
   // 1. Pick the holdout and the models that can still train on what precedes it.
-  const plan = planBacktest(candidateModels(seasons, resolved.models), n, step, resolved.holdoutPoints);
+  const candidates = candidateModels(seasons, resolved.models);
+  if (candidates.length === 0) throw new CapacityError('CUMULUS_CAPACITY_CONFIG_INVALID', `models (${resolved.models.join(', ')}) need a daily or weekly season, which a step of ${step} s does not have; add naive, holt-linear or linear-trend-profile`);
+  const plan = planBacktest(candidates, n, step, resolved.holdoutPoints);
   const { models, holdout } = plan;
   const skipped = resolved.models.filter((name) => !models.some((m) => m.name === name));
   if (skipped.length > 0) notes.push(`not evaluated (series too short or season missing): ${skipped.join(', ')}`);
   const training = n - holdout;
   const backtestHorizon = Math.min(resolved.horizonPoints, Math.floor(holdout / 2));
+  // Every point is an origin, thinned evenly past MAX_BACKTEST_ORIGINS so fine steps (5 min over
+  // weeks) keep the backtest's time and memory bounded.
+  const stride = Math.max(1, Math.ceil((n - backtestHorizon - training + 1) / MAX_BACKTEST_ORIGINS));
   const origins: number[] = [];
-  for (let o = training; o <= n - backtestHorizon; o++) origins.push(o);
+  for (let o = training; o <= n - backtestHorizon; o += stride) origins.push(o);
 
   // 2. The MASE scale comes from the training part only, as Hyndman & Koehler define it.
-  const scalePeriod = seasons.weekly !== null && training >= 2 * seasons.weekly ? seasons.weekly : seasons.daily;
+  const scalePeriod = seasons.weekly !== null && training >= 2 * seasons.weekly ? seasons.weekly : seasons.daily !== null && training >= 2 * seasons.daily ? seasons.daily : 1;
   const scale = seasonalNaiveMae(y, training, scalePeriod);
   if (scale === 0) notes.push('the series repeats its season exactly in the training part: MASE is infinite or undefined, models are ranked by MAE');
 
@@ -106,7 +115,7 @@ export function forecast(series: RegularSeries, options: ForecastOptions): Forec
   });
   const rank = (s: ModelScore) => (scale > 0 ? s.mase : s.mae);
   const best = scored.reduce((a, b) => (rank(b.score) < rank(a.score) ? b : a));
-  const naive = scored.filter((s) => s.model.name.startsWith('seasonal-naive')).map((s) => s.score.mae);
+  const naive = scored.filter((s) => s.model.name === 'naive' || s.model.name.startsWith('seasonal-naive')).map((s) => s.score.mae);
   const relativeToSeasonalNaive = naive.length > 0 ? best.score.mae / Math.min(...naive) : null;
 
   // 4. Forecast from the end with the parameters the backtest measured (the filter still runs
@@ -130,6 +139,7 @@ export function forecast(series: RegularSeries, options: ForecastOptions): Forec
     model: best.model.name,
     parameters: best.fitted.parameters,
     stepSeconds: step,
+    lastObserved: { atMs: filled.startMs + (n - 1) * stepMs, value: y[n - 1]! },
     points,
     backtest: {
       holdoutPoints: holdout,
@@ -158,7 +168,8 @@ export function seasonsOf(stepSeconds: number): Seasons {
 
 function planBacktest(all: ForecastModel[], n: number, step: number, holdoutPoints: number | null): { models: ForecastModel[]; holdout: number } {
   const minHoldout = Math.max(2, Math.ceil(MIN_HOLDOUT_SECONDS / step));
-  const wanted = holdoutPoints ?? Math.max(minHoldout, Math.floor(DEFAULT_HOLDOUT_SECONDS / step));
+  // Coarse steps (a day) would hold out only 14 points in two weeks: hold out enough origins.
+  const wanted = holdoutPoints ?? Math.max(minHoldout, MIN_DEFAULT_HOLDOUT_POINTS, Math.floor(DEFAULT_HOLDOUT_SECONDS / step));
   // Drop the hungriest models until the rest fit in front of the holdout.
   const models = [...all].sort((a, b) => a.minTrainingPoints - b.minTrainingPoints);
   while (models.length > 0) {

@@ -3,9 +3,12 @@ import { fitSeasonalLine } from './series.ts';
 
 /** The candidate models (experimental names: they appear in API answers and reports). */
 export const MODEL_NAMES = [
+  'naive',
   'seasonal-naive-daily',
   'seasonal-naive-weekly',
+  'holt-linear',
   'holt-winters-daily',
+  'holt-winters-weekly',
   'holt-winters-double',
   'holt-winters-double-damped',
   'linear-trend-profile',
@@ -44,14 +47,24 @@ export function candidateModels(seasons: Seasons, names: readonly ModelName[] = 
   const models: ForecastModel[] = [];
   for (const name of names) {
     switch (name) {
+      case 'naive':
+        // The last value: the baseline when there is no season (steps of a day or more have no daily one).
+        models.push(seasonalNaive(name, 1));
+        break;
       case 'seasonal-naive-daily':
         if (daily) models.push(seasonalNaive(name, daily));
         break;
       case 'seasonal-naive-weekly':
         if (weekly) models.push(seasonalNaive(name, weekly));
         break;
+      case 'holt-linear':
+        models.push(holtWinters(name, [], false));
+        break;
       case 'holt-winters-daily':
         if (daily) models.push(holtWinters(name, [daily], false));
+        break;
+      case 'holt-winters-weekly':
+        if (weekly) models.push(holtWinters(name, [weekly], false));
         break;
       case 'holt-winters-double':
         if (daily && weekly) models.push(holtWinters(name, [daily, weekly], false));
@@ -60,7 +73,7 @@ export function candidateModels(seasons: Seasons, names: readonly ModelName[] = 
         if (daily && weekly) models.push(holtWinters(name, [daily, weekly], true));
         break;
       case 'linear-trend-profile':
-        if (daily) models.push(linearTrendProfile(daily, weekly));
+        models.push(linearTrendProfile(daily, weekly));
         break;
     }
   }
@@ -85,17 +98,17 @@ function seasonalNaive(name: ModelName, period: number): ForecastModel {
 
 /**
  * Least-squares line fitted jointly with one mean per phase of the profile season (weekly
- * when at least two whole weeks are known, else daily), refitted at every origin on the
- * whole seasons that end there.
+ * when at least two whole weeks are known, else daily when two whole days are, else none: a
+ * plain line), refitted at every origin on the whole seasons that end there.
  */
-function linearTrendProfile(daily: number, weekly: number | null): ForecastModel {
+function linearTrendProfile(daily: number | null, weekly: number | null): ForecastModel {
   const name: ModelName = 'linear-trend-profile';
   const fitted: FittedModel = {
     name,
     parameters: {},
     forecastFrom(y, origins, horizon) {
       return origins.map((o) => {
-        const period = weekly !== null && o >= 2 * weekly ? weekly : daily;
+        const period = weekly !== null && o >= 2 * weekly ? weekly : daily !== null && o >= 2 * daily ? daily : 1;
         const { slope, profile } = fitSeasonalLine(y, o - Math.floor(o / period) * period, o, period);
         const out = new Float64Array(horizon);
         for (let h = 0; h < horizon; h++) out[h] = slope * (o + h) + profile[(o + h) % period]!;
@@ -103,8 +116,12 @@ function linearTrendProfile(daily: number, weekly: number | null): ForecastModel
       });
     },
   };
-  return { name, minTrainingPoints: 2 * daily, fit: () => fitted };
+  // Too short for a season, it is a plain line: it can start from 3 points.
+  return { name, minTrainingPoints: 3, fit: () => fitted };
 }
+
+/** Points a trend-only Holt model starts from (a line through them). */
+const HOLT_START_POINTS = 10;
 
 interface HoltWintersParameters {
   readonly alpha: number;
@@ -125,10 +142,11 @@ interface HoltWintersParameters {
  *   h ahead         = l_t + (phi + ... + phi^h)*b_t + sum_i s_i[last estimate at that phase]
  */
 function holtWinters(name: ModelName, periods: readonly number[], damped: boolean): ForecastModel {
-  const longest = Math.max(...periods);
-  // Two seasons start the state; one more gives the parameter fit errors the start did not see.
-  const window = 2 * longest;
-  const minTrainingPoints = window + longest;
+  const longest = Math.max(1, ...periods);
+  // Two seasons start the state (a few points without a season); one more gives the parameter
+  // fit errors the start did not see.
+  const window = periods.length > 0 ? 2 * longest : HOLT_START_POINTS;
+  const minTrainingPoints = window + Math.max(longest, HOLT_START_POINTS);
   const bounds: ParameterBound[] = [
     { name: 'alpha', min: 0.001, max: 0.999, start: 0.2 },
     // A trend that follows every wiggle extrapolates noise over a long horizon: cap beta.
@@ -176,7 +194,7 @@ interface InitialState {
  * centred on zero.
  */
 function initialState(y: Float64Array, periods: readonly number[], window: number): InitialState {
-  const longest = periods[periods.length - 1]!;
+  const longest = periods[periods.length - 1] ?? 1;
   const { slope, profile } = fitSeasonalLine(y, 0, window, longest);
   const level = profile.reduce((a, b) => a + b, 0) / longest;
   const residual = profile.map((p) => p - level);
