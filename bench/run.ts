@@ -5,6 +5,7 @@ import { benchEvents } from './events.ts';
 import { benchPipelineBesideGnocchi } from './pipeline.ts';
 import { benchRating } from './rating.ts';
 import { benchSlice } from './slice.ts';
+import { benchStorageFloor } from './storage-floor.ts';
 import { printTable, writeResults, type BenchRow } from './report.ts';
 
 /**
@@ -41,6 +42,10 @@ async function main(): Promise<void> {
   if (runs('events')) {
     process.stderr.write('event conversion benchmark (ours and Ceilometer 19, same corpus)\n');
     rows.push(...(await benchEvents()));
+  }
+  if (runs('floor')) {
+    process.stderr.write('storage floor: what chDB alone takes per measure, JSON and Native inserts, with and without rollups (1000 x 1000)\n');
+    rows.push(...(await benchStorageFloor()));
   }
   if (runs('rating')) {
     process.stderr.write('rating benchmark: a month of hourly periods (BENCH_RATING_PROJECTS x 20 resources), statements; CloudKitty 17 hashmap on the same frames\n');
