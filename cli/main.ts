@@ -6,6 +6,7 @@ import { startPipelineStage } from './pipeline.ts';
 import { runCloudCommand } from '../cloud/deployment/cli.ts';
 import { parseSimulateOptions, simulateCommand, warp } from './simulate.ts';
 import { startPlatform } from './platform.ts';
+import { exportDashboards } from '../dashboards/index.ts';
 
 const USAGE = `cumulus <command> [options]
 
@@ -21,6 +22,11 @@ Commands (stable unless marked):
              cloud deployment
              cloud fault <stop|kill|start|restart|slow|fail-host|recover-host> --host H [--process P] [--latency-ms N] [--url URL]
              cloud fault list [--host H] [--limit N]
+  dashboards Grafana dashboards and provisioning files, as JSON/YAML:
+             dashboards export --output DIR [--clickhouse-url URL] [--prometheus-url URL]
+               [--clickhouse-database DB] [--clickhouse-user USER] [--dashboards-path PATH]
+             defaults: http://localhost:8123, http://localhost:9090, default, grafana,
+             /var/lib/grafana/dashboards/cumulus (where Grafana sees DIR); password: CLICKHOUSE_PASSWORD in Grafana's env
   help       this text
 
 Options of "up" and "simulate":
@@ -142,6 +148,25 @@ async function up(argv: string[]): Promise<void> {
   process.on('SIGTERM', () => shutdown('SIGTERM'));
 }
 
+async function dashboards(argv: string[]): Promise<void> {
+  const [verb, ...rest] = argv;
+  if (verb !== 'export') throw new CumulusError('CUMULUS_CLI_BAD_OPTION', `dashboards: expected the subcommand "export", got "${verb ?? ''}"`);
+  const { values } = parseArgs({
+    args: rest,
+    options: { output: { type: 'string' }, 'clickhouse-url': { type: 'string' }, 'prometheus-url': { type: 'string' }, 'clickhouse-database': { type: 'string' }, 'clickhouse-user': { type: 'string' }, 'dashboards-path': { type: 'string' } },
+    strict: true,
+  });
+  if (!values.output) throw new CumulusError('CUMULUS_CLI_BAD_OPTION', 'dashboards export: --output DIR is required (the folder to write the dashboards and provisioning files to)');
+  const result = await exportDashboards(values.output, {
+    clickhouseUrl: values['clickhouse-url'],
+    prometheusUrl: values['prometheus-url'],
+    clickhouseDatabase: values['clickhouse-database'],
+    clickhouseUser: values['clickhouse-user'],
+    dashboardsPath: values['dashboards-path'],
+  });
+  process.stdout.write([...result.dashboards.map((d) => `${d.file}  (${d.title})`), ...result.provisioning].join('\n') + '\n');
+}
+
 async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
   switch (command) {
@@ -159,6 +184,8 @@ async function main(argv: string[]): Promise<void> {
     case 'cloud':
       process.exitCode = await runCloudCommand(rest, process.env);
       return;
+    case 'dashboards':
+      return dashboards(rest);
     case undefined:
     case 'help':
     case '--help':
