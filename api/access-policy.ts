@@ -63,6 +63,8 @@ export const DEFAULT_ACCESS_RULES: PolicyRules = {
   'ingest:write': 'rule:admin',
   // Service status and queue depths are operational data.
   'status:read': 'rule:admin',
+  // Capacity planning (/capacity/v1) shows every hypervisor and every project's growth: operators only.
+  'capacity:read': 'rule:admin',
 };
 
 /** A target's fields that rules may reference as %(name)s; the caller's own fields come from the token. */

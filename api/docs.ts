@@ -11,6 +11,7 @@ export const API_TAGS = [
   { name: 'log', description: "The control plane's service logs and request correlation (/log/v1)" },
   { name: 'rating', description: 'CloudKitty compatible rating rules (hashmap), quotes, reports, dataframes and reprocessing; statements and running costs (/rating)' },
   { name: 'alarm', description: 'Aodh v2 compatible alarm definitions, state and history, plus log and outage alarms (/alarming/v2)' },
+  { name: 'capacity', description: 'Capacity planning: hypervisor capacity from Placement, forecasts, exhaustion, flavor fit and what-if (/capacity/v1)' },
   { name: 'health', description: 'Liveness and versions (no token)' },
 ] as const;
 

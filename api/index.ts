@@ -6,6 +6,7 @@ import { TokenAuthenticator } from './auth.ts';
 import type { AlarmingHooks, ApiContext } from './context.ts';
 import { registerAlarmingRoutes } from './alarming/routes.ts';
 import { registerAuditRoutes } from './audit/routes.ts';
+import { registerCapacityRoutes } from './capacity/routes.ts';
 import { registerApiDocs } from './docs.ts';
 import { registerEventRoutes } from './event/routes.ts';
 import { registerLogRoutes } from './log/routes.ts';
@@ -68,6 +69,7 @@ export function createApi(deps: ApiDeps): Api {
       registerLogRoutes(app, context);
       registerRatingRoutes(app, context);
       registerAlarmingRoutes(app, context);
+      registerCapacityRoutes(app, context);
     },
   };
 }

@@ -5,6 +5,9 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import { createApi, loadAccessPolicy } from '../api/index.ts';
 import { createCloud, DEFAULT_BUILD_DELAY_MS, DEFAULT_COMPUTE_HOSTS, DEFAULT_REGION, DEFAULT_TOKEN_TTL_MS, type Cloud } from '../cloud/index.ts';
 import { createComputePollster, createHttpComputeSource, createInProcessComputeSource, type ComputePollster, type ComputeSource } from '../collectors/pollsters/index.ts';
+import { createHttpPlacementSource } from '../collectors/pollsters/placement-http-source.ts';
+import { createPlacementPollster, type PlacementPollster } from '../collectors/pollsters/placement-pollster.ts';
+import { createInProcessPlacementSource, type PlacementSource } from '../collectors/pollsters/placement-source.ts';
 import { createLogTailer, createDropCollector, createNotificationListener, DEFAULT_EVENT_DEFINITIONS_FILE, EventConverter, loadEventDefinitions, DEFAULT_METERS_FILE, DEFAULT_NOTIFICATION_LISTENER_CONFIG, loadMeterDefinitions, MeterMapper, streamLogConsumer } from '../collectors/index.ts';
 import {
   AmqpBus,
@@ -45,6 +48,8 @@ export interface PlatformOptions {
   periodicTasks?: boolean;
   /** Start the compute pollster's timer (default true); false builds it for the simulator to drive with poll(). */
   computePollster?: boolean;
+  /** Start the Placement pollster's timer (default: as computePollster); false builds it for the simulator or a test to drive with poll(). */
+  placementPollster?: boolean;
   /** The rating processor's settings (experimental); it runs on its schedule when periodicTasks is on. */
   rating?: {
     /** Cron expression (default hourly at :15). */
@@ -73,6 +78,8 @@ export interface Platform {
   readonly periodic: PeriodicTasks;
   /** Null when disabled in config. */
   readonly pollster: ComputePollster | null;
+  /** Placement inventories and usages for capacity planning; null when the compute pollster is disabled in config. */
+  readonly placementPollster: PlacementPollster | null;
   /** Waits until everything published so far has reached the store (embedded transports only). */
   drain(timeoutMs?: number): Promise<void>;
   /** Rates every closed, settled period not rated yet, up to `until` at most, and the open reprocess requests (on demand; the cron job does the same). */
@@ -283,6 +290,40 @@ export async function startPlatform(config: CumulusConfig, options: PlatformOpti
       }
     }
 
+    // Placement's inventories and usages (capacity planning): on with the compute pollster, over the same
+    // source mode and credentials (no config section of its own yet), every 5 minutes.
+    let placementPollster: PlacementPollster | null = null;
+    if (pollsterSettings.enabled) {
+      const servicesMode = config.bus.kind === 'amqp' || config.stream.kind === 'kafka';
+      const placementLogger = logger.child({ component: 'pollster.placement' });
+      const source: PlacementSource =
+        (pollsterSettings.source ?? (servicesMode ? 'http' : 'in-process')) === 'http'
+          ? createHttpPlacementSource(
+              {
+                authUrl: pollsterSettings.authUrl ?? `${url}/identity/v3`,
+                placementUrl: `${url}/placement`,
+                computeUrl: `${url}/compute/v2.1`,
+                username: pollsterSettings.username,
+                password: pollsterSettings.password ?? admin.value,
+                projectName: pollsterSettings.projectName,
+              },
+              { clock, logger: placementLogger },
+            )
+          : createInProcessPlacementSource({
+              providers: () => cloud.placement.providers().map(({ uuid, name }) => ({ uuid, name })),
+              inventories: (uuid) => cloud.placement.getInventories(uuid).inventories,
+              usages: (uuid) => cloud.placement.providerUsages(uuid).usages,
+              aggregates: (uuid) => cloud.placement.providerAggregates(uuid).aggregates,
+              availabilityZones: async () => Object.fromEntries((await cloud.hypervisor.hosts()).map((h) => [h.name, h.availability_zone])),
+            });
+      placementPollster = createPlacementPollster({ meteringSecret }, { source, stream, clock, logger: placementLogger, telemetry: telemetry.component('collector.pollster.placement') });
+      // Follows computePollster unless set: callers that drive the compute pollster by hand expect no timer samples.
+      if ((options.placementPollster ?? options.computePollster) !== false) {
+        await placementPollster.start();
+        started.push(placementPollster);
+      }
+    }
+
     const drain = async (timeoutMs = 30_000) => {
       const deadline = Date.now() + timeoutMs;
       await cloud.nova.stop();
@@ -308,6 +349,7 @@ export async function startPlatform(config: CumulusConfig, options: PlatformOpti
       app,
       periodic,
       pollster,
+      placementPollster,
       drain,
       rateNow: (until) => rating.rateNow(until),
       alerts: { evaluator: alerts.evaluator, notifier: alerts.notifier, prober: alerts.prober, builtinRules: alerts.builtinRules },

@@ -65,6 +65,8 @@ export async function warp(platform: Platform, clock: WarpClock, options: Simula
         await platform.periodic.hourly(start, end);
         // Ceilometer polls every 10 minutes; an hourly poll keeps a warp quick and the counters' shape.
         await platform.pollster?.poll();
+        // Placement's inventories and usages once an hour too: the capacity forecasts read hourly means.
+        await platform.placementPollster?.poll();
         // Rate as the hours go by, as `cumulus up`'s schedule would: each settled hour once.
         await rate(end.getTime());
       },
@@ -88,7 +90,7 @@ export async function warp(platform: Platform, clock: WarpClock, options: Simula
 /** `cumulus simulate`: warp, report, stop. */
 export async function simulateCommand(config: CumulusConfig, options: SimulateOptions, logger: Logger): Promise<SimulationSummary> {
   const clock = new WarpClock();
-  const platform = await startPlatform(config, { clock, logger, buildDelayMs: 0, periodicTasks: false, computePollster: false });
+  const platform = await startPlatform(config, { clock, logger, buildDelayMs: 0, periodicTasks: false, computePollster: false, placementPollster: false });
   try {
     const started = Date.now();
     const { summary, rating } = await warp(platform, clock, options, logger);

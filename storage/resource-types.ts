@@ -152,6 +152,9 @@ export const BUILTIN_RESOURCE_TYPES: readonly ResourceType[] = [
   builtin('network'),
   builtin('nova_compute', { host_name: str(true) }),
   builtin('port', { controller: str(true) }),
+  // Cumulus's Placement pollster (not Ceilometer): a compute node's resource provider. `aggregates` is its
+  // Placement aggregate UUIDs, comma-separated and sorted (Gnocchi attributes are scalars).
+  builtin('resource_provider', { name: str(true), availability_zone: str(false), aggregates: str(false) }),
   builtin('stack'),
   builtin('swift_account'),
   builtin('switch', { controller: str(true) }),

@@ -17,6 +17,8 @@ export const CATALOG_SERVICES: ReadonlyArray<{ type: string; name: string; path:
   { type: 'metric', name: 'gnocchi', path: '/metric' },
   { type: 'rating', name: 'cloudkitty', path: '/rating' },
   { type: 'alarming', name: 'aodh', path: '/alarming' },
+  // Cumulus's own capacity planning API (no OpenStack counterpart).
+  { type: 'capacity', name: 'cumulus-capacity', path: '/capacity' },
 ];
 
 export interface CatalogEntry {

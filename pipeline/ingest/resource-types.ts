@@ -211,6 +211,15 @@ function mappingOf(definition: Pick<Definition, 'type' | 'attributes'>): Resourc
 }
 
 const MAPPINGS = new Map(DEFINITIONS.map((d) => [d.type, mappingOf(d)]));
+
+/**
+ * Cumulus's own: the Placement pollster's `placement.*` meters (collectors/pollsters/
+ * placement-meters.ts) on `resource_provider` resources. Kept out of DEFINITIONS, which is
+ * Ceilometer's file exactly, so it is filed by prefix. Archive policy: the default rule's
+ * ceilometer-low is enough, because capacity history is read from the raw measures (kept
+ * at least 400 days, migration 2), not from the policy's rollups.
+ */
+const RESOURCE_PROVIDER: ResourceTypeMapping = mappingOf({ type: 'resource_provider', attributes: { name: from('name', 'host'), availability_zone: from('availability_zone'), aggregates: from('aggregates') } });
 const mapping = (type: string) => MAPPINGS.get(type) as ResourceTypeMapping;
 const GENERIC: ResourceTypeMapping = mappingOf({ type: 'generic' });
 
@@ -236,6 +245,7 @@ const BY_PREFIX: ReadonlyArray<readonly [string, ResourceTypeMapping]> = [
   ['volume.', mapping('volume')],
   ['identity.authenticate.', mapping('identity')],
   ['storage.objects', mapping('swift_account')],
+  ['placement.', RESOURCE_PROVIDER],
 ];
 
 /** The resource type of a meter's resource and where its attributes come from; `generic` when unknown. */
