@@ -1,4 +1,5 @@
 import { reachable } from '../test/support/services.ts';
+import { benchAlerts } from './alerts.ts';
 import { benchApiBesideGnocchi } from './api.ts';
 import { benchCollector } from './collector.ts';
 import { benchEvents } from './events.ts';
@@ -12,11 +13,12 @@ import { printTable, writeResults, type BenchRow } from './report.ts';
  * `npm run bench`: every benchmark, sized for this 2-core machine. Each prints a table
  * and the rows go to bench/results/latest.json ({suite, name, value, unit, peer, peer_value}).
  * BENCH_NOTIFICATIONS scales the slice benchmark (default 20,000 notifications = 60,000 samples);
- * BENCH_ONLY=slice,pipeline,collector,events,api,rating picks suites (rating: BENCH_RATING_PROJECTS, BENCH_RATING_DAYS); BENCH_PIPELINE_QUICK=1 shrinks the pipeline shapes.
+ * BENCH_ONLY=slice,pipeline,collector,events,api,rating,alerts picks suites (rating: BENCH_RATING_PROJECTS, BENCH_RATING_DAYS;
+ * alerts: BENCH_ALARMS, BENCH_ALERT_RESOURCES, BENCH_ALERT_ROUNDS, BENCH_ALERT_LATENCY_RUNS); BENCH_PIPELINE_QUICK=1 shrinks the pipeline shapes.
  */
 async function main(): Promise<void> {
   const notifications = Number(process.env.BENCH_NOTIFICATIONS ?? 20_000);
-  // BENCH_ONLY=slice,pipeline,collector,events,api,rating runs just those suites (default: all).
+  // BENCH_ONLY=slice,pipeline,collector,events,api,rating,alerts runs just those suites (default: all).
   const only = process.env.BENCH_ONLY?.split(',').map((s) => s.trim());
   const runs = (suite: string) => !only || only.includes(suite);
   const rows: BenchRow[] = [];
@@ -50,6 +52,10 @@ async function main(): Promise<void> {
   if (runs('rating')) {
     process.stderr.write('rating benchmark: a month of hourly periods (BENCH_RATING_PROJECTS x 20 resources), statements; CloudKitty 17 hashmap on the same frames\n');
     rows.push(...(await benchRating()));
+  }
+  if (runs('alerts')) {
+    process.stderr.write('alerts benchmark: gnocchi alarms evaluated per second (ours and Aodh 15 on Gnocchi 4.4, same data), breach -> webhook latency\n');
+    rows.push(...(await benchAlerts()));
   }
   printTable(rows);
   writeResults(rows);

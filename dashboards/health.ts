@@ -14,7 +14,7 @@ export const TELEMETRY_METRICS = {
   refused: 'cumulus_items_refused_total',
   dropped: 'cumulus_items_dropped_total',
   batches: 'cumulus_batches_total',
-  batchMsSum: 'cumulus_batch_duration_ms_sum',
+  batchSeconds: 'cumulus_batch_duration_seconds',
 } as const;
 
 const COMPONENT = 'component=~"$component"';
@@ -65,8 +65,8 @@ export function healthDashboard(): Dashboard {
         .withTarget(promQuery(`sum by (component) (rate(${TELEMETRY_METRICS.dropped}{${COMPONENT}}[$__rate_interval]))`, 'dropped {{component}}', 'B')),
     )
     .withRow(new RowBuilder('Batches'))
-    .withPanel(timeSeries('Mean batch duration', 'Time per batch: the rate of the duration sum over the rate of batches.', 'ms', prometheusRef).withTarget(promQuery(
-      `sum by (component) (rate(${TELEMETRY_METRICS.batchMsSum}{${COMPONENT}}[$__rate_interval])) / sum by (component) (rate(${TELEMETRY_METRICS.batches}{${COMPONENT}}[$__rate_interval]))`,
+    .withPanel(timeSeries('Batch duration, p95', "The 95th percentile of each component's batch time (alarm evaluation rounds included), from the batch histogram.", 's', prometheusRef).withTarget(promQuery(
+      `histogram_quantile(0.95, sum by (component, le) (rate(${TELEMETRY_METRICS.batchSeconds}_bucket{${COMPONENT}}[$__rate_interval])))`,
       '{{component}}',
     )))
     .withPanel(timeSeries('Batches per second', 'Batches each component processed per second.', 'ops', prometheusRef).withTarget(promQuery(`sum by (component) (rate(${TELEMETRY_METRICS.batches}{${COMPONENT}}[$__rate_interval]))`, '{{component}}')))

@@ -2,7 +2,7 @@
 # Installs the Debian packages the tests use as reference peers and real clients
 # (never runtime dependencies of Cumulus). Skips what is already installed.
 set -euo pipefail
-PACKAGES=(python3-openstackclient python3-gnocchiclient python3-ceilometer python3-pycadf python3-oslo.messaging python3-gnocchi python3-cloudkittyclient python3-aodhclient chromium)
+PACKAGES=(python3-openstackclient python3-gnocchiclient python3-ceilometer python3-pycadf python3-oslo.messaging python3-gnocchi python3-cloudkittyclient python3-aodhclient chromium prometheus)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

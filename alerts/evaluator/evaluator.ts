@@ -23,8 +23,8 @@ import { compositeDecision } from './composite.ts';
 import { DEFAULT_EVENT_BATCH_RECORDS, resolveEvaluatorConfig, type AlarmEvaluatorConfig } from './config.ts';
 import { eventDecision, eventProject, parseEvent } from './event-alarms.ts';
 import { createEvaluatorState, ownerOf, type PendingNotification } from './state.ts';
-import { STATISTICS, type StatisticsContext, type StatisticsDeps } from './statistics.ts';
-import { thresholdDecision, type Decision } from './threshold.ts';
+import { STATISTICS, batchMetricsStatistics, batchResourcesAggregationStatistics, batchResourcesStatistics, type StatisticsContext, type StatisticsDeps } from './statistics.ts';
+import { thresholdDecision, type Decision, type RuleEvaluation } from './threshold.ts';
 import { withinTimeConstraints } from './time-constraints.ts';
 
 export interface AlarmEvaluatorDeps {
@@ -98,7 +98,8 @@ export function createAlarmEvaluator(config: AlarmEvaluatorConfig, deps: AlarmEv
     return next;
   };
 
-  async function decide(alarm: Alarm, ctx: StatisticsContext): Promise<Decision | null> {
+  /** `batched`: this round's statistics read together (batch*Statistics); an alarm not there is read alone. */
+  async function decide(alarm: Alarm, ctx: StatisticsContext, batched?: ReadonlyMap<string, RuleEvaluation>): Promise<Decision | null> {
     if (alarm.type === 'composite') {
       return compositeDecision(alarm, (rule) => {
         const leaf = STATISTICS[String(rule.type)];
@@ -108,7 +109,8 @@ export function createAlarmEvaluator(config: AlarmEvaluatorConfig, deps: AlarmEv
     }
     const statistics = STATISTICS[alarm.type];
     if (!statistics) throw new Error(`no evaluator for alarm type ${alarm.type}`);
-    return thresholdDecision(alarm, await statistics(statisticsDeps, alarm.rule, ctx), Number(alarm.rule.evaluation_periods ?? 1));
+    const evaluation = batched?.get(alarm.alarm_id) ?? (await statistics(statisticsDeps, alarm.rule, ctx));
+    return thresholdDecision(alarm, evaluation, Number(alarm.rule.evaluation_periods ?? 1));
   }
 
   /** Reason data goes into the history entry's detail beside Aodh's {state, state_reason}. */
@@ -186,9 +188,18 @@ export function createAlarmEvaluator(config: AlarmEvaluatorConfig, deps: AlarmEv
     const earlier = await deliver((p) => mine(p.alarmId));
     const result: EvaluationRound = { at: new Date(startedMs).toISOString(), member: me, members, evaluated: [], skipped: [], failed: [], transitions: [], delivered: earlier.delivered, pending: 0 };
     const ctx: StatisticsContext = { nowMs: startedMs, ingestionLagSeconds: settings.ingestionLagSeconds };
-    // 3. evaluate; each decision commits on its own, so a failure leaves the others done.
-    for (const alarm of deps.alarms.list(null)) {
-      if (!alarm.enabled || alarm.type === 'event' || !mine(alarm.alarm_id)) continue;
+    // 3. the statistics of the alarms reading the same kind of data, in a few queries rather
+    //    than two per alarm: a chDB query costs milliseconds, 10,000 of them a minute.
+    const candidates = deps.alarms.list(null).filter((alarm) => alarm.enabled && alarm.type !== 'event' && mine(alarm.alarm_id));
+    const batched = new Map<string, RuleEvaluation>();
+    try {
+      for (const batch of [batchResourcesStatistics, batchMetricsStatistics, batchResourcesAggregationStatistics]) for (const [alarmId, evaluation] of await batch(statisticsDeps, candidates, ctx)) batched.set(alarmId, evaluation);
+    } catch (err) {
+      // Only a speed-up: each alarm is then read alone, and fails alone, as before.
+      logger.warn({ err: errorMessage(err) }, 'batched alarm statistics failed; reading each alarm alone');
+    }
+    // 4. evaluate; each decision commits on its own, so a failure leaves the others done.
+    for (const alarm of candidates) {
       if (!withinTimeConstraints(alarm.time_constraints, startedMs)) {
         result.skipped.push({ alarmId: alarm.alarm_id, why: 'outside time constraints' });
         deps.telemetry?.dropped();
@@ -199,7 +210,7 @@ export function createAlarmEvaluator(config: AlarmEvaluatorConfig, deps: AlarmEv
         continue;
       }
       try {
-        const decision = await decide(alarm, ctx);
+        const decision = await decide(alarm, ctx, batched);
         result.evaluated.push(alarm.alarm_id);
         deps.telemetry?.accepted();
         const transition = decision ? commit(alarm.alarm_id, decision, startedMs) : null;
@@ -210,7 +221,7 @@ export function createAlarmEvaluator(config: AlarmEvaluatorConfig, deps: AlarmEv
         logger.warn({ err: errorMessage(err), alarmId: alarm.alarm_id }, 'alarm evaluation failed; retried next round');
       }
     }
-    // 4. announce this round's transitions.
+    // 5. announce this round's transitions.
     const now = await deliver((p) => mine(p.alarmId));
     result.delivered += now.delivered;
     result.pending = now.pending;

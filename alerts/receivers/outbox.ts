@@ -14,7 +14,7 @@
  * sent twice: a failed attempt is recorded before the next one is scheduled.
  */
 import type { Clock, ComponentTelemetry, Logger, StateDatabase } from '../../core/index.ts';
-import { errorMessage, migrateState } from '../../core/index.ts';
+import { errorMessage, migrateState, refusedByReason } from '../../core/index.ts';
 import type { ClickHouseDriver } from '../../storage/index.ts';
 import { scrubSecrets } from './redact.ts';
 import type { OutboundRequest, ReceiverKind } from './types.ts';
@@ -336,7 +336,8 @@ export function createOutboxDrainer(policy: DeliveryPolicy, deps: OutboxDrainerD
         else logger.error({ ...line, error: r.error }, 'notification failed; not retried');
       }
       deps.telemetry?.accepted(result.delivered);
-      deps.telemetry?.refused(result.failed);
+      // By receiver kind: which kind of delivery fails is what an operator acts on.
+      if (deps.telemetry) refusedByReason(deps.telemetry, records.filter((r) => r.status === 'failed').map((r) => r.kind));
       // 4. Then the delivery log. Best effort: the outbox row already holds the outcome, and a
       // retried insert of the same attempts is dropped by the table (dedup token).
       try {

@@ -1,4 +1,4 @@
-import { TOPICS, errorMessage, type Bus, type BusConsumerHandle, type BusDelivery, type Clock, type ComponentTelemetry, type DeadLetter, type Event, type Lifecycle, type Logger, type Sample, type Stream, type StreamRecord } from '../../core/index.ts';
+import { TOPICS, errorMessage, refusedByReason, type Bus, type BusConsumerHandle, type BusDelivery, type Clock, type ComponentTelemetry, type DeadLetter, type Event, type Lifecycle, type Logger, type Sample, type Stream, type StreamRecord } from '../../core/index.ts';
 import { ConfigError } from '../../core/index.ts';
 import { auditStreamRecord, toAuditRecord } from '../audit/index.ts';
 import { deadLetter } from '../dead-letter.ts';
@@ -70,7 +70,7 @@ export function createNotificationListener(config: NotificationListenerConfig, d
     const samples: StreamRecord[] = [];
     const audit: StreamRecord[] = [];
     const events: StreamRecord[] = [];
-    const dead: StreamRecord[] = [];
+    const dead: DeadLetter[] = [];
     for (const delivery of batch) {
       try {
         const notification = openEnvelope(delivery.body);
@@ -80,7 +80,7 @@ export function createNotificationListener(config: NotificationListenerConfig, d
         const dropped = deps.drops?.take() ?? [];
         if (dropped.length > 0) {
           const reason = dropped.map((d) => `meter ${d.meter}: ${d.reason}`).join('; ');
-          dead.push(deadRecord(deadLetter(deps.clock, 'CUMULUS_COLLECTOR_MISSING_FIELD', `${notification.event_type} ${notification.message_id}: ${reason}`, { exchange: delivery.exchange, routing_key: delivery.routingKey }, delivery.body)));
+          dead.push(deadLetter(deps.clock, 'CUMULUS_COLLECTOR_MISSING_FIELD', `${notification.event_type} ${notification.message_id}: ${reason}`, { exchange: delivery.exchange, routing_key: delivery.routingKey }, delivery.body));
         }
         const audited = toAuditRecord(notification);
         const event = deps.events?.convert(notification) ?? null;
@@ -89,7 +89,7 @@ export function createNotificationListener(config: NotificationListenerConfig, d
         if (event) events.push(eventRecord(event));
       } catch (err) {
         if (!(err instanceof MalformedNotificationError)) throw err;
-        dead.push(deadRecord(deadLetter(deps.clock, err.code, err.message, { exchange: delivery.exchange, routing_key: delivery.routingKey }, delivery.body)));
+        dead.push(deadLetter(deps.clock, err.code, err.message, { exchange: delivery.exchange, routing_key: delivery.routingKey }, delivery.body));
       }
     }
     // 1. hand samples, audit records, events and dead letters to the stream (resolves once durable);
@@ -98,9 +98,9 @@ export function createNotificationListener(config: NotificationListenerConfig, d
     await deps.stream.send(TOPICS.samples, samples);
     if (audit.length > 0) await deps.stream.send(TOPICS.audit, audit);
     if (events.length > 0) await deps.stream.send(TOPICS.events, events);
-    await deps.stream.send(TOPICS.dead, dead);
+    await deps.stream.send(TOPICS.dead, dead.map(deadRecord));
     deps.telemetry.accepted(batch.length - dead.length);
-    deps.telemetry.refused(dead.length);
+    refusedByReason(deps.telemetry, dead.map((d) => d.code));
     deps.telemetry.observeBatch(deps.clock.nowMs() - started);
     if (dead.length > 0) deps.logger.warn({ count: dead.length }, 'notifications sent to dead letters');
   };

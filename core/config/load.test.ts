@@ -41,6 +41,7 @@ describe('loadConfig', () => {
       store: {},
       api: {},
       alerts: { syntheticChecks: true },
+      capacity: {},
       rating: {},
     });
     expect(config.port).toBe(8000);

@@ -91,6 +91,8 @@ export const configSchema = z
       .object({
         /** An oslo.policy-style YAML/JSON file whose rules override the API's defaults (env CUMULUS_POLICY_FILE); docs/api.md lists them. */
         policyFile: z.string().min(1).optional(),
+        /** A bearer token Prometheus must send to read /metrics (env CUMULUS_METRICS_TOKEN); none: /metrics is open like the health probes (docs/operations.md). */
+        metricsBearerToken: z.string().min(16, 'must be at least 16 characters').optional(),
       })
       .strict()
       .default({}),
@@ -106,6 +108,14 @@ export const configSchema = z
       })
       .strict()
       .default({ syntheticChecks: true }),
+    /** Capacity planning (docs/capacity.md). Experimental keys. */
+    capacity: z
+      .object({
+        /** When the capacity planning report is written to <data>/reports: a cron expression in UTC (env CUMULUS_CAPACITY_REPORT_SCHEDULE; default 06:00 on the 1st). */
+        reportSchedule: z.string().min(1).optional(),
+      })
+      .strict()
+      .default({}),
     /** Showback and chargeback (docs/rating.md). Experimental keys; the processor checks ranges and names the key. */
     rating: z
       .object({

@@ -1,4 +1,4 @@
-import { ConfigError, TOPICS, errorMessage, type Clock, type ComponentTelemetry, type DeadLetter, type Lifecycle, type Logger, type Stream, type StreamBatch, type StreamConsumerHandle } from '../../core/index.ts';
+import { ConfigError, TOPICS, errorMessage, refusedByReason, type Clock, type ComponentTelemetry, type DeadLetter, type Lifecycle, type Logger, type Stream, type StreamBatch, type StreamConsumerHandle } from '../../core/index.ts';
 import { MAX_RETENTION_DAYS, type ClickHouseDriver } from '../../storage/index.ts';
 import { writePlannedChunks, type PlannedChunk } from './batch-plans.ts';
 import type { Refusal } from './validate.ts';
@@ -148,7 +148,7 @@ export function createRecordWriter<T>(kind: RecordKind<T>, config: RecordWriterC
     //    (a replay sends them again: dead letters are at-least-once).
     if (dead.length > 0) await deps.stream.send(TOPICS.dead, dead.map((d) => ({ key: null, value: Buffer.from(JSON.stringify(d)) })));
     deps.telemetry.accepted(rows.length);
-    deps.telemetry.refused(dead.length);
+    refusedByReason(deps.telemetry, dead.map((d) => d.code));
     deps.telemetry.dropped(expired);
     deps.telemetry.observeBatch(deps.clock.nowMs() - started);
     if (dead.length > 0) deps.logger.warn({ count: dead.length, code: dead[0]?.code, topic: chunk.topic }, `${kind.noun}s refused to dead letters`);

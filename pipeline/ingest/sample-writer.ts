@@ -1,4 +1,4 @@
-import { ConfigError, TOPICS, errorMessage, metricId, type Clock, type ComponentTelemetry, type DeadLetter, type Lifecycle, type Logger, type Sample, type Stream, type StreamBatch, type StreamConsumerHandle } from '../../core/index.ts';
+import { ConfigError, TOPICS, errorMessage, metricId, refusedByReason, type Clock, type ComponentTelemetry, type DeadLetter, type Lifecycle, type Logger, type Sample, type Stream, type StreamBatch, type StreamConsumerHandle } from '../../core/index.ts';
 import { maxBlockSize, recordMeasureRefusals, selectNewestMeasureTimes, type ArchivePolicy, type ClickHouseDriver, type NewestMeasureTimeRow } from '../../storage/index.ts';
 import { applyBackWindow, type BackWindowMeasure } from './back-window.ts';
 import { writePlannedChunks, type PlannedChunk } from './batch-plans.ts';
@@ -170,7 +170,7 @@ export function createSampleWriter(config: SampleWriterConfig, deps: SampleWrite
       newestBlock.set(id, Math.floor(ms / blockMs) * blockMs);
     }
     deps.telemetry.accepted(accepted.length);
-    deps.telemetry.refused(dead.length);
+    refusedByReason(deps.telemetry, dead.map((d) => d.code));
     deps.telemetry.observeBatch(deps.clock.nowMs() - started);
     if (dead.length > 0) deps.logger.warn({ count: dead.length, code: dead[0]?.code }, 'samples refused to dead letters');
   }
