@@ -7,6 +7,7 @@ import { runCloudCommand } from '../cloud/deployment/cli.ts';
 import { parseSimulateOptions, simulateCommand, warp } from './simulate.ts';
 import { startPlatform } from './platform.ts';
 import { exportDashboards } from '../dashboards/index.ts';
+import { reportCommand } from './report.ts';
 
 const USAGE = `cumulus <command> [options]
 
@@ -27,6 +28,9 @@ Commands (stable unless marked):
                [--clickhouse-database DB] [--clickhouse-user USER] [--dashboards-path PATH]
              defaults: http://localhost:8123, http://localhost:9090, default, grafana,
              /var/lib/grafana/dashboards/cumulus (where Grafana sees DIR); password: CLICKHOUSE_PASSWORD in Grafana's env
+  report     (experimental) reports from a running Cumulus:
+             report capacity --format html|pdf|csv|json --output FILE [--scope cloud|az:Z|aggregate:A|host:H]
+               [--horizon-days N] [--history-days N] [--url URL]  (credentials: OS_* env, else the data folder's admin)
   help       this text
 
 Options of "up" and "simulate":
@@ -186,6 +190,12 @@ async function main(argv: string[]): Promise<void> {
       return;
     case 'dashboards':
       return dashboards(rest);
+    case 'report': {
+      // Where the platform is: the same --port/--data-dir/--config as `up` (the report command checks the rest).
+      const option = (name: string) => (rest.includes(name) ? rest[rest.indexOf(name) + 1] : undefined);
+      const config = configFrom({ port: option('--port'), 'data-dir': option('--data-dir'), config: option('--config') });
+      return reportCommand(rest, config, { env: process.env, say: (line) => process.stderr.write(`${line}\n`) });
+    }
     case undefined:
     case 'help':
     case '--help':

@@ -31,6 +31,8 @@ import {
 import { createRatingProcessor, createRatingScheduler, createStatementJob, DEFAULT_MAX_BATCH_RECORDS, loadServiceDefinitions, type RatingRun } from '../pipeline/index.ts';
 import { createAlarmStore, createDriver, createHashmapStore, createReprocessStore, createStatementStore, migrate, MIGRATIONS, type ClickHouseDriver } from '../storage/index.ts';
 import { createAlertsStage, type AlertsOptions, type AlertsStage } from './alerts-wiring.ts';
+import { createCapacityReportJob } from './capacity-report-job.ts';
+import { createObservability } from './observability.ts';
 import { clusterOf, startPipelineWriters } from './pipeline-writers.ts';
 import { PeriodicTasks } from './periodic.ts';
 import { persistentSecret } from './secrets.ts';
@@ -194,6 +196,13 @@ export async function startPlatform(config: CumulusConfig, options: PlatformOpti
       const statementJob = createStatementJob({ ...(config.rating.statementSchedule !== undefined ? { schedule: config.rating.statementSchedule } : {}), ...(config.rating.statementTimezone !== undefined ? { timezone: config.rating.statementTimezone } : {}) }, { store, statements, clock, logger: logger.child({ component: 'pipeline.statements' }), telemetry: telemetry.component('pipeline.statements') });
       await statementJob.start();
       started.push(statementJob);
+      // The monthly capacity planning report, written into the data folder for planners.
+      const capacityReports = createCapacityReportJob(
+        { directory: join(dataDir, 'reports'), ...(config.capacity.reportSchedule !== undefined ? { schedule: config.capacity.reportSchedule } : {}) },
+        { store, clock, logger: logger.child({ component: 'capacity.report' }), telemetry: telemetry.component('capacity.report') },
+      );
+      await capacityReports.start();
+      started.push(capacityReports);
     }
 
     // Rating: each closed period of metering data rated once, priced by the hashmap rules;
@@ -232,7 +241,11 @@ export async function startPlatform(config: CumulusConfig, options: PlatformOpti
         done(error, undefined);
       }
     });
-    app.get('/healthz', async () => ({ status: 'ok' }));
+    // /healthz, /readyz and /metrics: no token (no tenant data in them; docs/operations.md).
+    const observability = createObservability({ ...(config.api.metricsBearerToken !== undefined ? { metricsBearerToken: config.api.metricsBearerToken } : {}) }, { config, telemetry, store, stateDb, stream, groups: pipeline.groups, logger: logger.child({ component: 'observability' }) });
+    observability.register(app);
+    await observability.start();
+    started.push(observability);
     cloud.register(app);
     // Alarms: one store for the API and the evaluator; the notifier routes what the evaluator decides.
     const alarms = createAlarmStore(stateDb, { clock });
@@ -296,13 +309,15 @@ export async function startPlatform(config: CumulusConfig, options: PlatformOpti
     if (pollsterSettings.enabled) {
       const servicesMode = config.bus.kind === 'amqp' || config.stream.kind === 'kafka';
       const placementLogger = logger.child({ component: 'pollster.placement' });
+      // The control plane the compute pollster reads (its admin API's base), else this process's.
+      const controlPlane = pollsterSettings.adminUrl?.replace(/\/cloud-admin\/v1\/*$/, '') ?? url;
       const source: PlacementSource =
         (pollsterSettings.source ?? (servicesMode ? 'http' : 'in-process')) === 'http'
           ? createHttpPlacementSource(
               {
                 authUrl: pollsterSettings.authUrl ?? `${url}/identity/v3`,
-                placementUrl: `${url}/placement`,
-                computeUrl: `${url}/compute/v2.1`,
+                placementUrl: `${controlPlane}/placement`,
+                computeUrl: `${controlPlane}/compute/v2.1`,
                 username: pollsterSettings.username,
                 password: pollsterSettings.password ?? admin.value,
                 projectName: pollsterSettings.projectName,

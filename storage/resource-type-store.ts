@@ -51,7 +51,9 @@ export interface ResourceTypeStore {
 export const RESOURCE_TYPE_STORE_COMPONENT = 'resource-types';
 /** Recorded separately: bumped when a Cumulus release adds built-in types, so only those are added. */
 const SEED_COMPONENT = 'resource-types.builtins';
-const BUILTIN_SEED_VERSION = 1;
+const BUILTIN_SEED_VERSION = 2;
+/** The built-in types each seed version added after the first (which seeds them all). */
+const ADDED_BY_SEED: Readonly<Record<number, readonly string[]>> = { 2: ['resource_provider'] };
 
 const MIGRATIONS: readonly string[] = [
   `CREATE TABLE resource_types (
@@ -172,9 +174,13 @@ export function createResourceTypeStore(db: StateDatabase, deps: ResourceTypeSto
 function seedBuiltins(db: StateDatabase): void {
   db.transaction(() => {
     const row = db.prepare<[string], { version: number }>('SELECT version FROM schema_versions WHERE component = ?').get(SEED_COMPONENT);
-    if ((row?.version ?? 0) >= BUILTIN_SEED_VERSION) return;
+    const seeded = row?.version ?? 0;
+    if (seeded >= BUILTIN_SEED_VERSION) return;
     const insert = db.prepare<[string, string]>("INSERT OR IGNORE INTO resource_types (name, state, generation, attributes) VALUES (?, 'active', 0, ?)");
-    for (const type of BUILTIN_RESOURCE_TYPES) insert.run(type.name, JSON.stringify(type.attributes));
+    // A fresh database gets every type; an older one only the types added since its seed,
+    // so a built-in type an operator deleted stays deleted.
+    const wanted = seeded === 0 ? null : new Set(Object.entries(ADDED_BY_SEED).filter(([v]) => Number(v) > seeded).flatMap(([, names]) => names));
+    for (const type of BUILTIN_RESOURCE_TYPES) if (wanted === null || wanted.has(type.name)) insert.run(type.name, JSON.stringify(type.attributes));
     db.prepare<[string, number]>('INSERT INTO schema_versions (component, version) VALUES (?, ?) ON CONFLICT(component) DO UPDATE SET version = excluded.version').run(SEED_COMPONENT, BUILTIN_SEED_VERSION);
   })();
 }
