@@ -242,7 +242,8 @@ export interface ProcessMetrics {
 const EVENT_LOOP_RESOLUTION_MS = 10;
 
 export function createProcessMetrics(): ProcessMetrics {
-  const startSeconds = Math.round((Date.now() - performance.now()) / 1000);
+  // Whole seconds, rounded down: a start time is never later than now.
+  const startSeconds = Math.floor(Date.now() / 1000 - process.uptime());
   let delay: IntervalHistogram | null = monitorEventLoopDelay({ resolution: EVENT_LOOP_RESOLUTION_MS });
   delay.enable();
   const version = process.versions.node.split('.');
