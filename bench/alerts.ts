@@ -219,7 +219,7 @@ interface AodhResult {
 
 /** Aodh's evaluators over the same alarms against Gnocchi holding the same data; null with the reason when it cannot run. */
 async function aodhThroughput(resources: readonly Resource[], projects: readonly string[], startMs: number, alarmCount: number, peerAlarms: number, rounds: number): Promise<AodhResult | string> {
-  const install = spawnSync('bash', [join(ROOT, 'scripts/aodh-peer.sh'), 'install'], { encoding: 'utf8' });
+  const install = spawnSync('bash', [join(ROOT, 'scripts/bench-peer.sh'), 'aodh', 'install'], { encoding: 'utf8' });
   if (install.status !== 0) return `Aodh could not be installed: ${install.stderr.trim()}`;
   let started = false;
   try {

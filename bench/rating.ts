@@ -209,7 +209,7 @@ export async function benchRating(): Promise<BenchRow[]> {
     type PeerResult = { frames: number; seconds: number; total: string };
     let peer: PeerResult | null = null;
     let peerReason = '';
-    const install = spawnSync('bash', [join(ROOT, 'scripts/cloudkitty-peer.sh'), 'install'], { encoding: 'utf8' });
+    const install = spawnSync('bash', [join(ROOT, 'scripts/bench-peer.sh'), 'cloudkitty', 'install'], { encoding: 'utf8' });
     if (install.status !== 0) peerReason = `CloudKitty could not be installed: ${install.stderr.trim()}`;
     else {
       writeFileSync(join(dir, 'rules.json'), JSON.stringify(RULES));

@@ -1,6 +1,7 @@
 import { ConfigError, TOPICS, errorMessage, type Clock, type ComponentTelemetry, type Lifecycle, type Logger, type Stream, type StreamRecord } from '../../core/index.ts';
 import { DEFAULT_MAX_CONCURRENT_HOSTS, DEFAULT_SAMPLE_SOURCE, MAX_CONCURRENT_HOSTS, MAX_POLLING_INTERVAL_MS, MIN_METERING_SECRET_LENGTH, MIN_POLLING_INTERVAL_MS } from './config.ts';
 import { providerSamples } from './placement-meters.ts';
+import { eachLimited, periodicPoll } from './schedule.ts';
 import type { PlacementSource } from './placement-source.ts';
 
 /**
@@ -76,14 +77,6 @@ export interface PlacementPollster extends Lifecycle {
   poll(): Promise<PlacementPollReport>;
 }
 
-async function eachLimited<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) await work(items[next++] as T);
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-}
-
 /**
  * Every interval: lists Placement's resource providers and, per provider, reads its
  * inventories, usages and aggregates, adds Nova's availability zone of its host, and sends
@@ -95,8 +88,6 @@ async function eachLimited<T>(items: readonly T[], limit: number, work: (item: T
 export function createPlacementPollster(config: Partial<PlacementPollsterConfig> & Pick<PlacementPollsterConfig, 'meteringSecret'>, deps: PlacementPollsterDeps): PlacementPollster {
   const settings = resolvePlacementPollsterConfig(config);
   const { source, stream, clock, logger, telemetry } = deps;
-  let timer: NodeJS.Timeout | null = null;
-  let running: Promise<PlacementPollReport> | null = null;
 
   async function poll(): Promise<PlacementPollReport> {
     const atMs = clock.nowMs();
@@ -150,28 +141,5 @@ export function createPlacementPollster(config: Partial<PlacementPollsterConfig>
     return report;
   }
 
-  const tick = () => {
-    if (running) {
-      logger.warn({ intervalMs: settings.intervalMs }, 'placement pollster: the previous poll is still running; this tick is skipped');
-      return;
-    }
-    running = poll().finally(() => {
-      running = null;
-    });
-  };
-
-  return {
-    poll,
-    async start() {
-      if (timer) return;
-      timer = setInterval(tick, settings.intervalMs);
-      tick();
-    },
-    async stop() {
-      if (timer) clearInterval(timer);
-      timer = null;
-      // A poll under way finishes, so what it read reaches the stream before the stream stops.
-      await running;
-    },
-  };
+  return { poll, ...periodicPoll(poll, { intervalMs: settings.intervalMs, name: 'placement pollster', logger }) };
 }

@@ -1,6 +1,7 @@
 import { TOPICS, errorMessage, type Clock, type ComponentTelemetry, type Lifecycle, type Logger, type Stream, type StreamRecord } from '../../core/index.ts';
 import { resolveComputePollsterConfig, type ComputePollsterConfig } from './config.ts';
 import { PollSamples, pollStamp } from './meters.ts';
+import { eachLimited, periodicPoll } from './schedule.ts';
 import type { ComputeSource } from './source.ts';
 
 export interface ComputePollsterDeps {
@@ -30,18 +31,6 @@ export interface ComputePollster extends Lifecycle {
   poll(): Promise<PollReport>;
 }
 
-/** Runs `work` over the items with at most `limit` at once. */
-async function eachLimited<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const item = items[next++] as T;
-      await work(item);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-}
-
 /**
  * Ceilometer's compute agent, centralised: every interval it lists the compute hosts and,
  * per host, reads the running guests and the host's stats, builds signed samples and
@@ -55,8 +44,6 @@ async function eachLimited<T>(items: readonly T[], limit: number, work: (item: T
 export function createComputePollster(config: Partial<ComputePollsterConfig> & Pick<ComputePollsterConfig, 'meteringSecret'>, deps: ComputePollsterDeps): ComputePollster {
   const settings = resolveComputePollsterConfig(config);
   const { source, stream, clock, logger, telemetry } = deps;
-  let timer: NodeJS.Timeout | null = null;
-  let running: Promise<PollReport> | null = null;
 
   async function pollHost(host: string, atMs: number, report: PollReport): Promise<void> {
     const batch = new PollSamples(pollStamp(host, atMs, settings.source, settings.meteringSecret));
@@ -120,29 +107,5 @@ export function createComputePollster(config: Partial<ComputePollsterConfig> & P
     return report;
   }
 
-  const tick = () => {
-    if (running) {
-      logger.warn({ intervalMs: settings.intervalMs }, 'pollster: the previous poll is still running; this tick is skipped');
-      return;
-    }
-    running = poll().finally(() => {
-      running = null;
-    });
-  };
-
-  return {
-    poll,
-    async start() {
-      if (timer) return;
-      // Like Ceilometer's periodic tasks (run_immediately): poll at start, then every interval.
-      timer = setInterval(tick, settings.intervalMs);
-      tick();
-    },
-    async stop() {
-      if (timer) clearInterval(timer);
-      timer = null;
-      // A poll under way finishes, so what it read reaches the stream before the stream stops.
-      await running;
-    },
-  };
+  return { poll, ...periodicPoll(poll, { intervalMs: settings.intervalMs, name: 'pollster', logger }) };
 }
