@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Clock, ProjectDirectory, TokenInfo } from '../core/index.ts';
-import type { AlarmStore, ClickHouseDriver, HashmapStore, PolicyStore, ReprocessStore, ResourceTypeStore, StatementStore } from '../storage/index.ts';
+import type { AlarmStore, ClickHouseDriver, HashmapStore, HotRollups, PolicyStore, ReprocessStore, ResourceTypeStore, StatementStore } from '../storage/index.ts';
 import type { AccessPolicy } from './access-policy.ts';
 import type { TokenAuthenticator } from './auth.ts';
 
@@ -25,6 +25,11 @@ export interface ApiContext {
   readonly alarming: AlarmingHooks;
   /** Keystone's projects per domain; null when the API runs without one (callers then list them). */
   readonly projects: ProjectDirectory | null;
+  /**
+   * Recently written metrics' rollups in memory, for one-metric reads (issue 5). Only
+   * exact when every writer of this process has it as its observer; absent = always ClickHouse.
+   */
+  readonly hotRollups?: HotRollups | null;
 }
 
 /** The API's view of a caller under /alarming/v2, for routes the alerts stage adds there. */

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { Clock, ProjectDirectory, TokenVerifier } from '../core/index.ts';
-import type { AlarmStore, ClickHouseDriver, HashmapStore, PolicyStore, ReprocessStore, ResourceTypeStore, StatementStore } from '../storage/index.ts';
+import type { AlarmStore, ClickHouseDriver, HotRollups, HashmapStore, PolicyStore, ReprocessStore, ResourceTypeStore, StatementStore } from '../storage/index.ts';
 import { AccessPolicy } from './access-policy.ts';
 import { TokenAuthenticator } from './auth.ts';
 import type { AlarmingHooks, ApiContext } from './context.ts';
@@ -37,6 +37,11 @@ export interface ApiDeps {
   alarming?: AlarmingHooks;
   /** Keystone's projects per domain (domain statements); without it, a domain statement lists its projects. */
   projects?: ProjectDirectory;
+  /**
+   * Recently written metrics' rollups in memory (single-metric reads skip ClickHouse).
+   * Only where every writer of measures runs in this process and tells it (cumulus up).
+   */
+  hotRollups?: HotRollups | null;
 }
 
 export interface Api {
@@ -59,6 +64,7 @@ export function createApi(deps: ApiDeps): Api {
     alarms: deps.alarms,
     alarming: deps.alarming ?? {},
     projects: deps.projects ?? null,
+    hotRollups: deps.hotRollups ?? null,
   };
   return {
     register(app) {

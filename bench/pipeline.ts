@@ -2,9 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { KafkaStream, TelemetryRegistry, metricId, sampleId, SampleSigner, silentLogger, systemClock, type Sample } from '../core/index.ts';
+import { KafkaStream, TelemetryRegistry, type ComponentTelemetry, encodeMeasureBatch, metricId, sampleId, SampleSigner, silentLogger, systemClock, type MeasureSeries, type Sample } from '../core/index.ts';
 import { createResourceIndex, createSampleWriter } from '../pipeline/index.ts';
-import { ArchivePolicyResolver, BUILTIN_ARCHIVE_POLICIES, createChdbDriver, migrate, selectCrossMetricAggregate, selectMeasures, type ArchivePolicy, type ClickHouseDriver } from '../storage/index.ts';
+import { ArchivePolicyResolver, BUILTIN_ARCHIVE_POLICIES, createChdbDriver, HotRollups, migrate, readMeasureRows, selectCrossMetricAggregate, selectMeasures, type ArchivePolicy, type ClickHouseDriver } from '../storage/index.ts';
 import { benchGnocchi, GNOCCHI_PEER, gnocchiAvailability, startGnocchi, stopGnocchi, type GnocchiFigures } from './gnocchi-peer.ts';
 import { progress, type BenchRow } from './report.ts';
 
@@ -22,9 +22,11 @@ export interface PipelineFigures {
 }
 
 export interface ReadFigures {
-  /** One metric's day at 60 s (mean), milliseconds. */
+  /** One metric's day at 60 s (mean) as a ClickHouse query, milliseconds. */
   singleP50Ms: number;
   singleP95Ms: number;
+  /** The same read served by the hot rollups the writer kept (storage/hot-rollups.ts), in process, milliseconds. */
+  hotP50Ms: number;
   /** Mean across the metrics of their per-metric means, a day at 60 s, milliseconds. */
   crossP50Ms: number;
   crossMetrics: number;
@@ -41,6 +43,11 @@ const POLICY: ArchivePolicy = { name: 'cumulus-bench-60s-1d', back_window: 0, ag
 const SINGLE_READS = 50;
 const CROSS_READS = 5;
 const SEND_CHUNK = 5_000;
+/** Measures per batch record: the Gnocchi peer's measures per POST (bench/gnocchi-peer.ts batchMeasures). */
+const BATCH_MEASURES = 10_000;
+
+/** How the measures travel: signed batch records of whole metrics, or one signed sample per record. */
+export type RecordForm = 'batches' | 'samples';
 
 /**
  * Where the data starts: so many minutes before now, so the last point is the newest.
@@ -60,23 +67,36 @@ function percentile(sorted: readonly number[], p: number): number {
  * consumed by the sample writer into chDB (metric index, measures, rollups), timed from the
  * first send until the store holds every measure. Then the reads, on the same data.
  */
-export async function benchPipeline(brokers: readonly string[], shape: PipelineShape, withReads: boolean): Promise<{ ingest: PipelineFigures; reads: ReadFigures | null }> {
+export async function benchPipeline(brokers: readonly string[], shape: PipelineShape, withReads: boolean, form: RecordForm = 'batches'): Promise<{ ingest: PipelineFigures; reads: ReadFigures | null }> {
   const runId = randomUUID().slice(0, 8);
   const dataDir = mkdtempSync(join(tmpdir(), 'cumulus-bench-pipeline-'));
   const store: ClickHouseDriver = createChdbDriver({ dataDir });
   const stream = new KafkaStream({ brokers, clientId: `bench-pipeline-${runId}`, partitions: 3, replicationFactor: 1 }, silentLogger());
   const topic = `cumulus.bench-samples-${runId}`;
+  const batchTopic = `cumulus.bench-batches-${runId}`;
   const total = shape.metrics * shape.points;
   const dayStart = benchDataStartMs(shape.points);
   const resources = Array.from({ length: shape.metrics }, (_, i) => `bench-${runId}-${i}`);
   try {
     await migrate(store);
     await stream.start();
-    await stream.ensureTopics([topic]);
+    await stream.ensureTopics([topic, batchTopic]);
     const policies = new ArchivePolicyResolver([...BUILTIN_ARCHIVE_POLICIES, POLICY], [{ name: 'bench', metric_pattern: '*', archive_policy_name: POLICY.name }]);
+    const resourceIndex = createResourceIndex({ store, policyForMetric: (name) => policies.forMetric(name).name });
+    // Stored measures, as the writer counts them once a chunk is in ClickHouse with its rollups.
+    let stored = 0;
+    const counted = new TelemetryRegistry().component('bench.pipeline');
+    const telemetry: ComponentTelemetry = Object.assign(Object.create(counted) as ComponentTelemetry, {
+      accepted(count = 1) {
+        stored += count;
+        counted.accepted(count);
+      },
+    });
+    // What `cumulus up` gives its API: the rollups of recently written metrics in memory.
+    const hot = new HotRollups();
     const writer = createSampleWriter(
-      { groupId: `bench-pipeline-${runId}`, maxBatchRecords: 20_000, meteringSecret: SECRET, topic },
-      { stream, store, policies, resourceIndex: createResourceIndex({ store, policyForMetric: (name) => policies.forMetric(name).name }), clock: systemClock, logger: silentLogger(), telemetry: new TelemetryRegistry().component('bench.pipeline') },
+      { groupId: `bench-pipeline-${runId}`, maxBatchRecords: 20_000, meteringSecret: SECRET, topic, measureBatchTopic: batchTopic },
+      { stream, store, policies, resourceIndex, clock: systemClock, logger: silentLogger(), telemetry, rollupObserver: hot },
     );
     const signer = new SampleSigner(SECRET);
     const sampleAt = (point: number, resource: number): Sample => {
@@ -99,34 +119,63 @@ export async function benchPipeline(brokers: readonly string[], shape: PipelineS
     };
 
     // 1. the records, signed and serialized before the clock starts (the collectors' work, as
-    //    the Gnocchi peer builds its request bodies first); sent point by point across the metrics.
+    //    the Gnocchi peer builds its request bodies first).
     const records: Array<{ key: string; value: Buffer }> = [];
-    for (let point = 0; point < shape.points; point++) {
-      for (let resource = 0; resource < shape.metrics; resource++) {
-        const s = sampleAt(point, resource);
-        records.push({ key: s.resource_id, value: Buffer.from(JSON.stringify(s)) });
+    if (form === 'samples') {
+      // One sample per record (Ceilometer's shape), point by point across the metrics.
+      for (let point = 0; point < shape.points; point++) {
+        for (let resource = 0; resource < shape.metrics; resource++) {
+          const s = sampleAt(point, resource);
+          records.push({ key: s.resource_id, value: Buffer.from(JSON.stringify(s)) });
+        }
+        if (point % 50 === 0) progress(`  ours ${shape.metrics}x${shape.points} built`, records.length, total);
       }
-      if (point % 50 === 0) progress(`  ours ${shape.metrics}x${shape.points} built`, records.length, total);
+    } else {
+      // Whole metrics per record, about BATCH_MEASURES measures each: what the Gnocchi peer
+      // POSTs per request to /v1/batch/metrics/measures.
+      const perRecord = Math.max(1, Math.floor(BATCH_MEASURES / shape.points));
+      for (let first = 0; first < shape.metrics; first += perRecord) {
+        const series: MeasureSeries[] = [];
+        for (let resource = first; resource < Math.min(shape.metrics, first + perRecord); resource++) {
+          const timestamps: number[] = new Array(shape.points);
+          const volumes: number[] = new Array(shape.points);
+          for (let point = 0; point < shape.points; point++) {
+            timestamps[point] = (dayStart + point * 60_000) * 1000;
+            volumes[point] = ((resource * 31 + point * 17) % 1000) / 10;
+          }
+          series.push({ name: METRIC, type: 'gauge', unit: '%', resource_id: resources[resource] as string, project_id: 'bench-project', user_id: 'bench-user', source: 'openstack', resource_metadata: {}, timestamps, volumes });
+        }
+        records.push({ key: series[0]?.resource_id as string, value: encodeMeasureBatch({ id: randomUUID(), series }, SECRET) });
+        progress(`  ours ${shape.metrics}x${shape.points} built`, Math.min(first + perRecord, shape.metrics) * shape.points, total);
+      }
     }
     progress(`  ours ${shape.metrics}x${shape.points} built`, total, total);
-    // 2. into Kafka before the clock starts: what is timed is Kafka -> ClickHouse (the
-    //    issue's "end to end"), not this process producing (the collectors' job, elsewhere).
-    for (let i = 0; i < total; i += SEND_CHUNK) {
-      await stream.send(topic, records.slice(i, i + SEND_CHUNK));
-      progress(`  ours ${shape.metrics}x${shape.points} sent`, Math.min(i + SEND_CHUNK, total), total);
-    }
-    records.length = 0;
-    const started = performance.now();
+    // 2. the writer joins its consumer group and waits at the end of the empty topic, as
+    //    Gnocchi's metricd runs before the POSTs; the clock runs from the first record sent
+    //    (the Gnocchi peer's from its first POST) until every measure is stored.
+    // The metrics and their resources exist before the clock starts, as the Gnocchi peer
+    // creates its metrics (POST /v1/metric) before its timing.
+    await resourceIndex.indexSamples(resources.map((_, i) => sampleAt(0, i)));
     await writer.start();
-    // 3. until every measure is stored (the rollups are written by the same insert).
-    let stored = 0;
+    const target = form === 'samples' ? topic : batchTopic;
+    // One warm-up measure (its own metric) through the same path: the group has joined and
+    // the partitions are assigned once it is stored.
+    const warmup: MeasureSeries = { name: 'bench.warmup', type: 'gauge', unit: '%', resource_id: `bench-${runId}-warmup`, project_id: 'bench-project', user_id: 'bench-user', source: 'openstack', resource_metadata: {}, timestamps: [dayStart * 1000], volumes: [1] };
+    await stream.send(batchTopic, [{ key: warmup.resource_id, value: encodeMeasureBatch({ id: randomUUID(), series: [warmup] }, SECRET) }]);
+    for (let waited = 0; stored < 1; waited += 100) {
+      if (waited > 120_000) throw new Error('the warm-up measure was not stored within 2 minutes');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const chunk = form === 'samples' ? SEND_CHUNK : 10;
+    const started = performance.now();
+    for (let i = 0; i < records.length; i += chunk) await stream.send(target, records.slice(i, i + chunk));
+    records.length = 0;
+    // 3. until every measure is stored with its rollups (the writer's count after each chunk).
     const deadline = Date.now() + 1_800_000;
-    while (stored < total) {
-      if (Date.now() > deadline) throw new Error(`ours ${shape.metrics}x${shape.points}: only ${stored}/${total} measures after 30 minutes`);
-      await new Promise((r) => setTimeout(r, 200));
-      const [row] = await store.query<{ n: string }>({ sql: 'SELECT count() AS n FROM measures' });
-      stored = Number(row?.n ?? 0);
-      progress(`  ours ${shape.metrics}x${shape.points} stored`, Math.min(stored, total), total);
+    while (stored < total + 1) {
+      if (Date.now() > deadline) throw new Error(`ours ${shape.metrics}x${shape.points}: only ${stored - 1}/${total} measures after 30 minutes`);
+      await new Promise((r) => setTimeout(r, 5));
+      progress(`  ours ${shape.metrics}x${shape.points} stored`, Math.max(0, Math.min(stored - 1, total)), total);
     }
     const seconds = (performance.now() - started) / 1000;
     await writer.stop();
@@ -145,6 +194,14 @@ export async function benchPipeline(brokers: readonly string[], shape: PipelineS
       single.push(performance.now() - t);
       if (rows.length !== Math.min(shape.points, 1440)) throw new Error(`a single-metric read returned ${rows.length} points, expected ${Math.min(shape.points, 1440)}`);
     }
+    const hotReads: number[] = [];
+    for (let i = 0; i < SINGLE_READS; i++) {
+      const t = performance.now();
+      const rows = await readMeasureRows(store, hot, { metricId: ids[i % ids.length] as string, method: 'mean', granularity: 60, start, stop, now }, POLICY);
+      hotReads.push(performance.now() - t);
+      if (rows.length !== Math.min(shape.points, 1440)) throw new Error(`a hot read returned ${rows.length} points, expected ${Math.min(shape.points, 1440)}`);
+    }
+    hotReads.sort((a, b) => a - b);
     const cross: number[] = [];
     for (let i = 0; i < CROSS_READS; i++) {
       const t = performance.now();
@@ -154,7 +211,7 @@ export async function benchPipeline(brokers: readonly string[], shape: PipelineS
     }
     single.sort((a, b) => a - b);
     cross.sort((a, b) => a - b);
-    return { ingest, reads: { singleP50Ms: percentile(single, 50), singleP95Ms: percentile(single, 95), crossP50Ms: percentile(cross, 50), crossMetrics: ids.length } };
+    return { ingest, reads: { singleP50Ms: percentile(single, 50), singleP95Ms: percentile(single, 95), hotP50Ms: percentile(hotReads, 50), crossP50Ms: percentile(cross, 50), crossMetrics: ids.length } };
   } finally {
     await stream.stop().catch(() => undefined);
     await store.close().catch(() => undefined);
@@ -202,7 +259,10 @@ export async function benchPipelineBesideGnocchi(brokers: readonly string[]): Pr
   ours.forEach(({ ingest, reads }, i) => {
     const theirs = peer?.ingestion[i]?.measuresPerSecond ?? null;
     rows.push(row(`measures/s end to end, ${ingest.shape.metrics} metrics x ${ingest.shape.points} points (Kafka -> ClickHouse rollups; Gnocchi: API -> metricd)`, ingest.measuresPerSecond, 'measures/s', theirs));
-    if (reads) rows.push(row(`one metric's day at 60 s (${Math.min(ingest.shape.points, 1440)} points), p50`, reads.singleP50Ms, 'ms', peer?.reads[i]?.p50Ms ?? null, 'lower'));
+    if (reads) {
+      rows.push(row(`one metric's day at 60 s (${Math.min(ingest.shape.points, 1440)} points), p50: the ClickHouse query (Gnocchi: over HTTP)`, reads.singleP50Ms, 'ms', peer?.reads[i]?.p50Ms ?? null, 'lower'));
+      rows.push(row(`one metric's day at 60 s (${Math.min(ingest.shape.points, 1440)} points), p50: hot rollups in memory, in process (Gnocchi: over HTTP; over HTTP see the api suite)`, reads.hotP50Ms, 'ms', peer?.reads[i]?.p50Ms ?? null, 'lower'));
+    }
   });
   const crossOurs = ours[1]?.reads;
   const crossTheirs = peer?.aggregates.find((a) => a.metrics === large.metrics);

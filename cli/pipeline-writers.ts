@@ -12,13 +12,15 @@ import {
   DEFAULT_SAMPLE_WRITER_GROUP,
   type ResourceIndex,
 } from '../pipeline/index.ts';
-import { createPolicyStore, createResourceTypeStore, resourcesOfTypeExist, selectPolicyUsage, type ClickHouseDriver, type PolicyStore, type ResourceTypeStore } from '../storage/index.ts';
+import { createPolicyStore, createResourceTypeStore, resourcesOfTypeExist, selectPolicyUsage, type ClickHouseDriver, type PolicyStore, type ResourceTypeStore, type RollupWriteObserver } from '../storage/index.ts';
 
 export interface PipelineWritersOptions {
   meteringSecret: string;
   /** The sample writer's consumer group; the others take it with -events, -audit, -logs (tests isolate runs this way). */
   groupId?: string;
   maxBatchRecords?: number;
+  /** Told about every rollup write (the API's hot reads when they run in this process). */
+  rollupObserver?: RollupWriteObserver | null;
 }
 
 export interface PipelineWriters {
@@ -61,7 +63,7 @@ export async function startPipelineWriters(
   };
   const common = (name: string) => ({ stream, store, clock, logger: logger.child({ component: name }), telemetry: telemetry.component(name) });
   const writers: Lifecycle[] = [
-    createSampleWriter({ groupId: groups.samples, maxBatchRecords, meteringSecret: options.meteringSecret }, { ...common('pipeline.samples'), policies: policyStore.resolver, resourceIndex }),
+    createSampleWriter({ groupId: groups.samples, maxBatchRecords, meteringSecret: options.meteringSecret }, { ...common('pipeline.samples'), policies: policyStore.resolver, resourceIndex, rollupObserver: options.rollupObserver ?? null }),
     createEventWriter({ groupId: groups.events, maxBatchRecords }, { ...common('pipeline.events'), afterInsert: async (events, token) => void (await resourceIndex.indexEvents(events, token)) }),
     createAuditWriter({ groupId: groups.audit, maxBatchRecords }, common('pipeline.audit')),
     createLogWriter({ groupId: groups.logs, maxBatchRecords }, common('pipeline.logs')),
@@ -85,6 +87,7 @@ export async function startPipelineWriters(
     resourceIndex,
     groups: [
       { groupId: groups.samples, topic: TOPICS.samples },
+      { groupId: groups.samples, topic: TOPICS.measureBatches },
       { groupId: groups.events, topic: TOPICS.events },
       { groupId: groups.audit, topic: TOPICS.audit },
       { groupId: groups.logs, topic: TOPICS.logs },

@@ -29,7 +29,7 @@ import {
   type Stream,
 } from '../core/index.ts';
 import { createRatingProcessor, createRatingScheduler, createStatementJob, DEFAULT_MAX_BATCH_RECORDS, loadServiceDefinitions, type RatingRun } from '../pipeline/index.ts';
-import { createAlarmStore, createDriver, createHashmapStore, createReprocessStore, createStatementStore, migrate, MIGRATIONS, type ClickHouseDriver } from '../storage/index.ts';
+import { createAlarmStore, createDriver, createHashmapStore, createReprocessStore, createStatementStore, HotRollups, migrate, MIGRATIONS, type ClickHouseDriver } from '../storage/index.ts';
 import { createAlertsStage, type AlertsOptions, type AlertsStage } from './alerts-wiring.ts';
 import { createCapacityReportJob } from './capacity-report-job.ts';
 import { createObservability } from './observability.ts';
@@ -139,8 +139,11 @@ export async function startPlatform(config: CumulusConfig, options: PlatformOpti
     await stream.start();
     started.push(stream);
 
+    // Every writer of measures runs in this process, so the API may serve recently written
+    // metrics' rollups from memory: each writer tells the copy what it stored.
+    const hotRollups = config.api.hotReadsMiB > 0 ? new HotRollups({ budgetBytes: config.api.hotReadsMiB * 1024 * 1024 }) : null;
     const pipeline = await startPipelineWriters(
-      { meteringSecret, maxBatchRecords: DEFAULT_MAX_BATCH_RECORDS, ...(options.pipelineGroupId !== undefined ? { groupId: options.pipelineGroupId } : {}) },
+      { meteringSecret, maxBatchRecords: DEFAULT_MAX_BATCH_RECORDS, rollupObserver: hotRollups, ...(options.pipelineGroupId !== undefined ? { groupId: options.pipelineGroupId } : {}) },
       { stream, store, stateDb, clock, logger: logger.child({ component: 'pipeline' }), telemetry },
     );
     started.push(pipeline);
@@ -264,7 +267,7 @@ export async function startPlatform(config: CumulusConfig, options: PlatformOpti
       logger,
       telemetry,
     });
-    createApi({ store, tokens: cloud.tokens, policyStore: pipeline.policyStore, resourceTypes: pipeline.resourceTypes, hashmap, statements, reprocess, alarms, alarming: alerts.hooks, projects: cloud.projects, clock, access: loadAccessPolicy(config.api.policyFile) }).register(app);
+    createApi({ store, tokens: cloud.tokens, policyStore: pipeline.policyStore, resourceTypes: pipeline.resourceTypes, hashmap, statements, reprocess, alarms, alarming: alerts.hooks, projects: cloud.projects, clock, access: loadAccessPolicy(config.api.policyFile), hotRollups }).register(app);
     await app.listen({ host: config.host, port });
     started.push({ stop: () => app.close() });
     if (options.alerts?.loops ?? options.periodicTasks !== false) {
@@ -293,7 +296,7 @@ export async function startPlatform(config: CumulusConfig, options: PlatformOpti
             )
           : createInProcessComputeSource({ hosts: () => cloud.hypervisor.hosts(), inspect: (host) => cloud.hypervisor.inspectHost(host), stats: (host) => cloud.hypervisor.hostStats(host) });
       pollster = createComputePollster(
-        { meteringSecret, intervalMs: pollsterSettings.intervalMs, hardwareMeters: pollsterSettings.hardwareMeters },
+        { meteringSecret, intervalMs: pollsterSettings.intervalMs, hardwareMeters: pollsterSettings.hardwareMeters, publishAs: pollsterSettings.publishAs },
         { source, stream, clock, logger: pollsterLogger, telemetry: telemetry.component('collector.pollster') },
       );
       if (options.computePollster !== false) {

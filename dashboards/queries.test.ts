@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Dashboard, Panel, VariableModel } from '@grafana/grafana-foundation-sdk/dashboard';
+import { insertMeasureRows, type ArchivePolicy } from '../storage/index.ts';
 import { openTempStore, type TempStore } from '../test/support/temp-store.ts';
 import { buildDashboards } from './catalog.ts';
 import { CLICKHOUSE_PLUGIN_ID } from './datasources.ts';
@@ -119,9 +120,11 @@ beforeAll(async () => {
   const total = metric(MEMORY_TOTAL, 'KB');
   const cpu = metric(CPU_PERCENT, '%');
   await t.store.insert('metrics', [used, total, cpu]);
-  const measure = (metricId: string, hoursAgo: number, value: number) => ({ metric_id: metricId, ts: at(hoursAgo), value, sample_id: randomUUID(), granularities: [3600], retentions: [30 * 86400] });
+  // The metrics' 'test' policy: hourly buckets kept 30 days.
+  const policy: ArchivePolicy = { name: 'test', back_window: 0, aggregation_methods: ['mean'], definition: [{ granularity: 3600, points: 30 * 24 }] };
+  const measure = (metricId: string, hoursAgo: number, value: number) => ({ metricId, tsMicros: (NOW - hoursAgo * HOUR) * 1000, value, sampleId: randomUUID(), policy });
   const hours = Array.from({ length: 60 }, (_, i) => 60 - i);
-  await t.store.insert('measures', hours.flatMap((h) => [measure(used.id, h, 5000 + 10 * (60 - h)), measure(total.id, h, 10_000), measure(cpu.id, h, 40)]));
+  await insertMeasureRows(t.store, hours.flatMap((h) => [measure(used.id, h, 5000 + 10 * (60 - h)), measure(total.id, h, 10_000), measure(cpu.id, h, 40)]), { dedupToken: randomUUID() });
 
   // Alarms: a1 fires (critical), a2 went back to ok, a3 was deleted while firing.
   const change = (alarm: string, type: string, hoursAgo: number, state: string, severity = 'critical') => ({

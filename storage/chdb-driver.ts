@@ -34,10 +34,12 @@
  * - Booleans bind as `true`/`false`: fine for `Bool`, rejected by a `UInt8` placeholder.
  */
 import fs from 'node:fs';
+import os from 'node:os';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { Session } from 'chdb';
 import type { BoundQuery, ClickHouseDriver, InsertOptions } from './driver.ts';
+import { nativeBlockPieces, nativeColumnList, nativeStructure, type NativeBlock } from './native-block.ts';
 import { TransportError, errorMessage } from '../core/errors.ts';
 
 export interface ChdbDriverConfig {
@@ -73,6 +75,9 @@ export const PINNED_SETTINGS = {
  *   table must have deduplication itself (Replicated*, or MergeTree with
  *   `non_replicated_deduplication_window`), otherwise its rows are written again.
  */
+/** Added to Native inserts (see ClickHouseDriver.insertNative). */
+export const NATIVE_INSERT_SETTINGS = { optimize_on_insert: 0 } as const;
+
 export const INSERT_SETTINGS = {
   async_insert: 0,
   deduplicate_blocks_in_dependent_materialized_views: 1,
@@ -188,6 +193,35 @@ export function createChdbDriver(config: ChdbDriverConfig): ClickHouseDriver {
       });
     },
 
+    insertNative(table: string, block: NativeBlock, options: InsertOptions = {}): Promise<void> {
+      const columns = nativeColumnList(block);
+      const sql = `INSERT INTO ${table} ${columns} SELECT ${columns.slice(1, -1)} FROM file({file:String}, Native, {structure:String})`;
+      return run(sql, async () => {
+        if (block.rows === 0) return;
+        // chdb's insert() takes text formats only; the engine reads a Native block from a
+        // file (in memory-backed /dev/shm where there is one), removed once inserted.
+        const file = path.join(nativeSpoolDir(), `cumulus-native-${process.pid}-${++nativeFiles}.bin`);
+        try {
+          const handle = await fs.promises.open(file, 'w');
+          try {
+            await handle.writev(nativeBlockPieces(block));
+          } finally {
+            await handle.close();
+          }
+          // Numbers are ours (constants); text settings (the token) travel as bound parameters.
+          const params: Record<string, unknown> = { file, structure: nativeStructure(block) };
+          const settings = Object.entries({ ...insertSettings(options), ...NATIVE_INSERT_SETTINGS }).map(([k, v]) => {
+            if (typeof v === 'number') return `${k} = ${v}`;
+            params[`setting_${k}`] = v;
+            return `${k} = {setting_${k}:String}`;
+          });
+          await session.queryBindAsync(`${sql} SETTINGS ${settings.join(', ')}`, params, { format: 'TabSeparated' });
+        } finally {
+          await fs.promises.rm(file, { force: true });
+        }
+      });
+    },
+
     close(): Promise<void> {
       if (closing !== undefined) return closing;
       closed = true;
@@ -205,6 +239,21 @@ export function createChdbDriver(config: ChdbDriverConfig): ClickHouseDriver {
 
   internals.set(driver, { dataDir, isClosed: () => closed });
   return driver;
+}
+
+let nativeFiles = 0;
+let spoolDir: string | undefined;
+/** Where Native blocks wait for the engine: /dev/shm when writable (no disk write), else the temp directory. */
+function nativeSpoolDir(): string {
+  if (spoolDir === undefined) {
+    try {
+      fs.accessSync('/dev/shm', fs.constants.W_OK);
+      spoolDir = '/dev/shm';
+    } catch {
+      spoolDir = os.tmpdir();
+    }
+  }
+  return spoolDir;
 }
 
 function insertSettings(options: InsertOptions): Record<string, string | number> {

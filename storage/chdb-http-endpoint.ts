@@ -33,6 +33,9 @@
  * a `SET` lasts as long as the connection: on a shared one, a request's
  * `insert_deduplication_token` would silently apply to the next insert.
  */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
@@ -148,9 +151,17 @@ async function handle(driver: ClickHouseDriver, req: http.IncomingMessage, res: 
     if (/^multipart\//i.test(req.headers['content-type'] ?? '')) {
       throw new EndpointError(1000, 'NOT_IMPLEMENTED', 'multipart/form-data parameters are not supported by the chDB test endpoint');
     }
-    const body = await readBody(req);
+    const raw = await readBody(req);
     const queryParam = url.searchParams.get('query') ?? '';
-    const sql = queryParam !== '' && body !== '' ? `${queryParam}\n${body}` : queryParam || body;
+    // A Native insert's body is binary: the engine reads it from a file (as the chdb driver does).
+    const native = NATIVE_INSERT.exec(queryParam);
+    let spooled: string | undefined;
+    if (native && raw.length > 0) {
+      spooled = path.join(os.tmpdir(), `cumulus-endpoint-${process.pid}-${++spooledFiles}.native`);
+      await fs.promises.writeFile(spooled, raw);
+    }
+    const body = native ? '' : raw.toString('utf8');
+    const sql = native && spooled !== undefined ? `INSERT INTO ${native[1]} ${native[2] ?? ''} SELECT ${native[2] ? (native[2] as string).slice(1, -1) : '*'} FROM file(${sqlString(spooled)}, Native)` : queryParam !== '' && body !== '' ? `${queryParam}\n${body}` : queryParam || body;
     if (sql.trim() === '') {
       return send(res, 200, 'text/plain; charset=UTF-8', Buffer.from('Ok.\n'));
     }
@@ -177,6 +188,7 @@ async function handle(driver: ClickHouseDriver, req: http.IncomingMessage, res: 
       result = await session.queryAsync(statements.join(';\n'), { format });
     } finally {
       session.close();
+      if (spooled !== undefined) await fs.promises.rm(spooled, { force: true });
     }
 
     const out = Buffer.from(result.bytes());
@@ -217,7 +229,11 @@ function send(res: http.ServerResponse, status: number, contentType: string, bod
   res.end(payload);
 }
 
-async function readBody(req: http.IncomingMessage): Promise<string> {
+/** `INSERT INTO t [(a, b)] FORMAT Native`, as the http driver's insertNative sends it. */
+const NATIVE_INSERT = /^\s*INSERT\s+INTO\s+([A-Za-z_][A-Za-z0-9_.]*)\s*(\([A-Za-z0-9_,\s]*\))?\s*FORMAT\s+Native\s*$/i;
+let spooledFiles = 0;
+
+async function readBody(req: http.IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const chunk of req) chunks.push(chunk as Buffer);
   let raw = Buffer.concat(chunks);
@@ -228,7 +244,7 @@ async function readBody(req: http.IncomingMessage): Promise<string> {
   else if (encoding !== '' && encoding !== 'identity') {
     throw new EndpointError(1000, 'NOT_IMPLEMENTED', `Content-Encoding ${encoding} is not supported by the chDB test endpoint`);
   }
-  return raw.toString('utf8');
+  return raw;
 }
 
 /** The FORMAT clause at the end of a statement (a SELECT's), if any. */

@@ -23,7 +23,8 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import type { BoundQuery, ClickHouseDriver, InsertOptions } from './driver.ts';
 import { ConfigError, TransportError, errorMessage } from '../core/errors.ts';
 // Shared formatting helpers only: importing chdb-driver.ts does not load the chDB engine.
-import { INSERT_SETTINGS, PINNED_SETTINGS, sqlExcerpt, stringifyRow, toBoundParams } from './chdb-driver.ts';
+import { INSERT_SETTINGS, NATIVE_INSERT_SETTINGS, PINNED_SETTINGS, sqlExcerpt, stringifyRow, toBoundParams } from './chdb-driver.ts';
+import { nativeBlockPieces, nativeColumnList, type NativeBlock } from './native-block.ts';
 
 export interface HttpDriverConfig {
   /** e.g. `http://clickhouse:8123`; credentials in it are accepted and moved out of it. */
@@ -150,6 +151,26 @@ export function createHttpDriver(config: HttpDriverConfig): ClickHouseDriver {
         });
         for await (const _chunk of result.stream) {
           // The answer of an insert is empty; read to its end so the socket is reused.
+        }
+      });
+    },
+
+    insertNative(table: string, block: NativeBlock, options: InsertOptions = {}): Promise<void> {
+      const sql = `INSERT INTO ${table} ${nativeColumnList(block)} FORMAT Native`;
+      return run(sql, async () => {
+        if (block.rows === 0) return;
+        const result = await client.exec({
+          query: sql,
+          values: Readable.from(nativeBlockPieces(block), { objectMode: false }),
+          clickhouse_settings: {
+            ...INSERT_SETTINGS,
+            ...NATIVE_INSERT_SETTINGS,
+            wait_end_of_query: 1,
+            ...(options.dedupToken !== undefined ? { insert_deduplication_token: options.dedupToken } : {}),
+          },
+        });
+        for await (const _chunk of result.stream) {
+          // Empty answer; read to its end so the socket is reused.
         }
       });
     },

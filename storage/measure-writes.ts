@@ -2,8 +2,8 @@
  * Writing measures straight into ClickHouse, as Gnocchi's API accepts them
  * (POST /v1/metric/<id>/measures, the batch endpoints, the InfluxDB and Prometheus
  * receivers): each accepted measure becomes one `measures` row carrying its policy's
- * granularities and retentions, and the rollups' materialized view aggregates it in the
- * same insert, so a write is readable as soon as it returned (nothing is queued).
+ * granularities and retentions, and its rollups are written with it
+ * (./measure-insert.ts), so a write is readable as soon as it returned (nothing is queued).
  *
  * Two rules refuse measures, and each refusal is counted per metric and reason in
  * `measure_refusals` (Gnocchi drops such measures silently; Cumulus reports them):
@@ -18,6 +18,8 @@ import { InvalidInputError } from '../core/index.ts';
 import type { ArchivePolicy } from './archive-policies.ts';
 import { applyBackWindow, type BackWindowMeasure } from './back-window.ts';
 import type { BoundQuery, ClickHouseDriver } from './driver.ts';
+import { insertMeasureRows, type MeasureRowInput } from './measure-insert.ts';
+import type { RollupWriteObserver } from './rollup-rows.ts';
 import { selectNewestMeasureTimes, type NewestMeasureTimeRow } from './queries/measures.ts';
 
 export interface MeasureInput {
@@ -59,12 +61,17 @@ export interface WriteOptions {
    * identical write repeated (a client's retry) changes nothing, as it does in Gnocchi.
    */
   readonly dedupToken?: string;
+  /** Told about the rollups written (the hot reads' copy). */
+  readonly observer?: RollupWriteObserver | null;
 }
+
+/** The policy's levels as text, part of the default token (the same measures under another policy are another write). */
+const levelsKey = (policy: ArchivePolicy): string => policy.definition.map((l) => `${l.granularity}x${l.points}`).join(',');
 
 /** One metric's measures; see writeMeasureBatch. */
 export async function writeMeasures(store: ClickHouseDriver, write: MetricMeasures & WriteOptions): Promise<WriteMeasuresResult> {
-  const { now, dedupToken, ...one } = write;
-  const { accepted, refused } = await writeMeasureBatch(store, [one], dedupToken === undefined ? { now } : { now, dedupToken });
+  const { now, dedupToken, observer, ...one } = write;
+  const { accepted, refused } = await writeMeasureBatch(store, [one], { now, ...(dedupToken === undefined ? {} : { dedupToken }), ...(observer ? { observer } : {}) });
   return { accepted, refused };
 }
 
@@ -93,7 +100,7 @@ export function isPastRetention(timestampMs: number, policy: ArchivePolicy, nowM
  * 1. per metric, a repeated timestamp keeps its last value;
  * 2. refuse what is past retention, then what is before the back window (one read of the
  *    newest stored blocks for all the metrics);
- * 3. insert the accepted rows into `measures` (the rollups follow in the same insert);
+ * 3. insert the accepted rows into `measures` and their rollups (./measure-insert.ts);
  * 4. only then count the refusals: a failed insert is retried by the caller as a whole,
  *    and with the same token the measures are not written twice nor the refusals counted twice.
  */
@@ -136,18 +143,10 @@ export async function writeMeasureBatch(store: ClickHouseDriver, writes: readonl
 
   // 3. the accepted rows, in time order per metric.
   const accepted = [...windowed.accepted].sort((a, b) => (a.metricId === b.metricId ? a.timestampMs - b.timestampMs : a.metricId < b.metricId ? -1 : 1));
-  const levels = new Map<ArchivePolicy, { granularities: number[]; retentions: number[] }>();
-  const rows = accepted.map((m) => {
-    let level = levels.get(m.policy);
-    if (!level) {
-      level = { granularities: m.policy.definition.map((l) => l.granularity), retentions: m.policy.definition.map((l) => l.granularity * l.points) };
-      levels.set(m.policy, level);
-    }
-    const ts = chTime(m.timestampMs);
-    return { metric_id: m.metricId, ts, value: m.value, sample_id: digestUuid(`${m.metricId}|${ts}|${m.value}`), ...level };
-  });
-  const token = options.dedupToken ?? `measures:${createHash('sha256').update(JSON.stringify(rows)).update(JSON.stringify(refused.map((r) => [r.metricId, r.timestamp.getTime(), r.value]))).digest('hex')}`;
-  if (rows.length > 0) await store.insert('measures', rows, { dedupToken: token });
+  const rows: MeasureRowInput[] = accepted.map((m) => ({ metricId: m.metricId, tsMicros: m.timestampMs * 1000, value: m.value, sampleId: digestUuid(`${m.metricId}|${chTime(m.timestampMs)}|${m.value}`), policy: m.policy }));
+  const token = options.dedupToken ?? `measures:${createHash('sha256').update(JSON.stringify(rows.map((r) => [r.metricId, r.tsMicros, r.value, levelsKey(r.policy)]))).update(JSON.stringify(refused.map((r) => [r.metricId, r.timestamp.getTime(), r.value]))).digest('hex')}`;
+  const emptyBefore = new Set(metricIds.filter((id) => !newestBefore.has(id)));
+  await insertMeasureRows(store, rows, { dedupToken: token, observer: options.observer ?? null, emptyBefore });
 
   // 4. the refusals, per metric and reason.
   const counts = new Map<string, { metricId: string; reason: MeasureRefusalReason; count: number }>();

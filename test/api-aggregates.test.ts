@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BUILTIN_ARCHIVE_POLICIES } from '../storage/index.ts';
+import { BUILTIN_ARCHIVE_POLICIES, insertMeasureRows, type MeasureRowInput } from '../storage/index.ts';
 import { startApiTenants, type ApiTenants, type Caller } from './support/api-tenants.ts';
 
 /**
@@ -92,8 +92,8 @@ describe('the Gnocchi aggregates API', { timeout: 120_000 }, () => {
     const store = tenants.platform.store;
     const now = new Date().toISOString();
     const metric = (id: string, name: string, projectId: string, policyName: string, resourceId = '') => ({ id, name, resource_id: resourceId, project_id: projectId, user_id: 'u1', unit: '', archive_policy_name: policyName, created_at: now, deleted: 0 });
-    const measures = (id: string, points: Raw, p = MEDIUM) =>
-      points.map(([t, value]) => ({ metric_id: id, ts: new Date(t * 1000).toISOString(), value, sample_id: randomUUID(), granularities: p.definition.map((l) => l.granularity), retentions: p.definition.map((l) => l.granularity * l.points) }));
+    const measures = (id: string, points: Raw, p = MEDIUM): MeasureRowInput[] =>
+      points.map(([t, value]) => ({ metricId: id, tsMicros: Math.round(t * 1_000_000), value, sampleId: randomUUID(), policy: p }));
     Object.assign(f, { A: randomUUID(), B: randomUUID(), L: randomUUID(), K: randomUUID(), X: randomUUID(), r1: randomUUID(), r2: randomUUID(), r3: randomUUID(), r4: randomUUID() });
     f.cpu = {
       r1: [[minute(0), 10], [minute(1), 20], [minute(2), 30]],
@@ -116,7 +116,7 @@ describe('the Gnocchi aggregates API', { timeout: 120_000 }, () => {
       metric(f.cpuIds.r3, 'cpu', beta.projectId, 'medium', f.r3),
       metric(f.cpuIds.r4, 'cpu', admin.projectId, 'low', f.r4),
     ]);
-    await store.insert('measures', [
+    await insertMeasureRows(store, [
       ...measures(f.A, A_POINTS),
       ...measures(f.B, B_POINTS),
       ...measures(f.L, [[minute(1), 1]], LOW),
@@ -126,7 +126,7 @@ describe('the Gnocchi aggregates API', { timeout: 120_000 }, () => {
       ...measures(f.cpuIds.r2, f.cpu.r2),
       ...measures(f.cpuIds.r3, f.cpu.r3),
       ...measures(f.cpuIds.r4, f.cpu.r4, LOW),
-    ]);
+    ], { dedupToken: randomUUID() });
   }, 90_000);
   afterAll(async () => tenants?.stop());
 

@@ -5,6 +5,7 @@
  * synthetic history with a known trend must find the exhaustion date it implies.
  */
 import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +15,7 @@ import { createInProcessPlacementSource } from '../collectors/pollsters/placemen
 import { readUsageHistory } from '../api/capacity/data.ts';
 import { DEFAULT_COMPUTE_HOSTS } from '../cloud/config.ts';
 import { deriveId, silentLogger, systemClock, TelemetryRegistry } from '../core/index.ts';
+import { insertMeasureRows, type ArchivePolicy } from '../storage/index.ts';
 import { createCapacityReportJob } from '../cli/capacity-report-job.ts';
 import { startApiTenants, type ApiTenants, type Caller } from './support/api-tenants.ts';
 import { eventually } from './support/openstack-http.ts';
@@ -25,6 +27,8 @@ const SMALL = { name: 'cap.small', vcpus: 1, ram: 2048, disk: 10 };
 const LARGE = { name: 'cap.large', vcpus: 4, ram: 8192, disk: 40 };
 const HOUR_MS = 3_600_000;
 const DAY_MS = 86_400_000;
+/** The synthetic history's policy: hourly buckets kept 400 days. */
+const HOURLY_400_DAYS: ArchivePolicy = { name: 'synthetic-hourly', back_window: 0, aggregation_methods: ['mean'], definition: [{ granularity: 3600, points: 400 * 24 }] };
 
 /**
  * One default host by hand: Placement's inventory is VCPU 64 (ratio 4, reserved 0),
@@ -216,9 +220,9 @@ describe('capacity API', { timeout: 120_000 }, () => {
       const at = lastHour - (points - 1 - k) * HOUR_MS;
       const daysBeforeEnd = (lastHour - at) / DAY_MS;
       const value = 154 - 2.5 * daysBeforeEnd + 3 * Math.sin((2 * Math.PI * (at % DAY_MS)) / DAY_MS);
-      return { metric_id: metric?.id, ts: new Date(at + 60_000).toISOString().replace('T', ' ').replace('Z', ''), value, sample_id: deriveId('synthetic', String(at)), granularities: [3600], retentions: [400 * 86400] };
+      return { metricId: metric?.id as string, tsMicros: (at + 60_000) * 1000, value, sampleId: deriveId('synthetic', String(at)), policy: HOURLY_400_DAYS };
     });
-    await t.platform.store.insert('measures', rows);
+    await insertMeasureRows(t.platform.store, rows, { dedupToken: randomUUID() });
     const body = await ok(admin, 'GET', `/capacity/v1/forecast?resource=vcpu&scope=host:${host}&horizon_days=40&history_days=28`);
     expect(body).toMatchObject({ resource: 'vcpu', scope: `host:${host}`, hosts: 1, capacity: PLANNED.vcpu, placement_capacity: PLACEMENT.vcpu });
     const exhaustion = body.exhaustion as Json;
@@ -245,10 +249,11 @@ describe('capacity API', { timeout: 120_000 }, () => {
         sql: "SELECT m.id AS id FROM metrics AS m INNER JOIN (SELECT id FROM resources FINAL WHERE type = 'resource_provider' AND JSONExtractString(attributes, 'name') = {host:String}) AS r ON r.id = m.resource_id WHERE m.name = {name:String}",
         params: { host, name },
       });
-      await t.platform.store.insert('measures', Array.from({ length: points }, (_, k) => {
+      const rows = Array.from({ length: points }, (_, k) => {
         const at = lastHour - (points - 1 - k) * HOUR_MS;
-        return { metric_id: m?.id, ts: new Date(at + 60_000).toISOString().replace('T', ' ').replace('Z', ''), value: value + (k % 24), sample_id: deriveId('synthetic', name, String(at)), granularities: [3600], retentions: [400 * 86400] };
-      }));
+        return { metricId: m?.id as string, tsMicros: (at + 60_000) * 1000, value: value + (k % 24), sampleId: deriveId('synthetic', name, String(at)), policy: HOURLY_400_DAYS };
+      });
+      await insertMeasureRows(t.platform.store, rows, { dedupToken: randomUUID() });
     };
     await flat('placement.memory_mb.used', 100_000);
     await flat('placement.disk_gb.used', 500);
@@ -308,8 +313,8 @@ describe('capacity API', { timeout: 120_000 }, () => {
     const [second, third] = [await metricOf('compute-2'), await metricOf('compute-3')];
     // An hour 60 days back, outside every other test's data: three polls of compute-2, one of compute-3.
     const hour = Math.floor((Date.now() - 60 * DAY_MS) / HOUR_MS) * HOUR_MS;
-    const row = (metricId: string, minute: number, value: number) => ({ metric_id: metricId, ts: new Date(hour + minute * 60_000).toISOString().replace('T', ' ').replace('Z', ''), value, sample_id: deriveId('synthetic-mean', metricId, String(minute)), granularities: [3600], retentions: [400 * 86400] });
-    await t.platform.store.insert('measures', [row(second.id, 5, 10), row(second.id, 25, 20), row(second.id, 45, 30), row(third.id, 30, 5)]);
+    const row = (metricId: string, minute: number, value: number) => ({ metricId, tsMicros: (hour + minute * 60_000) * 1000, value, sampleId: deriveId('synthetic-mean', metricId, String(minute)), policy: HOURLY_400_DAYS });
+    await insertMeasureRows(t.platform.store, [row(second.id, 5, 10), row(second.id, 25, 20), row(second.id, 45, 30), row(third.id, 30, 5)], { dedupToken: randomUUID() });
     const series = await readUsageHistory(t.platform.store, { resource: 'memory_mb', providerIds: null, fromMs: hour - HOUR_MS, toMs: hour + 2 * HOUR_MS });
     expect(series).toEqual({ startMs: hour - HOUR_MS, stepSeconds: 3600, values: [null, 20 + 5, null], members: [0, 2, 0] });
     const onlySecond = await readUsageHistory(t.platform.store, { resource: 'memory_mb', providerIds: [second.rid], fromMs: hour, toMs: hour + HOUR_MS });

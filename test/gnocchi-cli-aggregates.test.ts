@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BUILTIN_ARCHIVE_POLICIES } from '../storage/index.ts';
+import { BUILTIN_ARCHIVE_POLICIES, insertMeasureRows } from '../storage/index.ts';
 import { startApiTenants, type ApiTenants } from './support/api-tenants.ts';
 import { GNOCCHI_CLI, gnocchiCliAvailable, gnocchi as runGnocchi } from './support/gnocchi-cli.ts';
 import { IN_CI } from './support/services.ts';
@@ -40,8 +40,8 @@ describe.runIf(available || IN_CI)('the gnocchi CLI: aggregates and measures agg
     const metric = (id: string, name: string, resourceId: string) => ({ id, name, resource_id: resourceId, project_id: project, user_id: 'user-1', unit: '', archive_policy_name: 'medium', created_at: now, deleted: 0 });
     await store.insert('metrics', [metric(A, 'cpu', r1), metric(B, 'cpu', r2)]);
     const rows = (id: string, minutes: number[], value: (m: number) => number) =>
-      minutes.map((m) => ({ metric_id: id, ts: new Date((T0 + m * 60 + 7) * 1000).toISOString(), value: value(m), sample_id: randomUUID(), granularities: MEDIUM.definition.map((l) => l.granularity), retentions: MEDIUM.definition.map((l) => l.granularity * l.points) }));
-    await store.insert('measures', [...rows(A, [0, 1, 2, 3], a), ...rows(B, [1, 2, 3, 4], b)]);
+      minutes.map((m) => ({ metricId: id, tsMicros: (T0 + m * 60 + 7) * 1_000_000, value: value(m), sampleId: randomUUID(), policy: MEDIUM }));
+    await insertMeasureRows(store, [...rows(A, [0, 1, 2, 3], a), ...rows(B, [1, 2, 3, 4], b)], { dedupToken: randomUUID() });
   }, 90_000);
   afterAll(async () => tenants?.stop());
 

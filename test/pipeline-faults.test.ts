@@ -4,7 +4,7 @@ import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { KafkaStream, TOPICS, metricId, sampleId, signSample, silentLogger, type Sample } from '../core/index.ts';
+import { KafkaStream, TOPICS, encodeMeasureBatch, metricId, sampleId, signSample, silentLogger, type MeasureSeries } from '../core/index.ts';
 import { startChdbHttpEndpoint, type ChdbHttpEndpoint } from '../storage/chdb-http-endpoint.ts';
 import { createChdbDriver, migrate, selectMeasures, type ClickHouseDriver } from '../storage/index.ts';
 import { KAFKA_BROKERS, serviceGate } from './support/services.ts';
@@ -18,6 +18,8 @@ const POINTS = 300;
 const MAX_BATCH = 400;
 /** ceilometer-low, the policy the default rule gives: 5-minute buckets. */
 const GRANULARITY = 300;
+/** Measures per batch record for the resources that send batches. */
+const BATCH_POINTS = 10;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -37,7 +39,8 @@ interface Expected {
  * The pipeline as its own process, between real Kafka and ClickHouse (chDB behind the
  * HTTP interface, as a server would be): killed with SIGKILL mid-stream, Kafka restarted
  * once, then ClickHouse unreachable for a while under a running pipeline. Afterwards every
- * rollup equals the one computed here from the samples sent: nothing lost, nothing twice.
+ * rollup equals the one computed here from the measures sent (as samples and as measure
+ * batches): nothing lost, nothing twice.
  */
 describe.runIf(kafka.run)('pipeline crash, Kafka restart and ClickHouse outage', { timeout: 300_000 }, () => {
   const runId = `pf${randomUUID().slice(0, 8)}`;
@@ -94,24 +97,41 @@ describe.runIf(kafka.run)('pipeline crash, Kafka restart and ClickHouse outage',
     const url = endpoint.url;
     const port = Number(new URL(url).port);
 
-    // The samples, and what every 5-minute bucket of every metric must hold at the end.
+    // The measures, and what every 5-minute bucket of every metric must hold at the end:
+    // even resources as one signed sample per measure, odd ones as measure batches of
+    // BATCH_POINTS consecutive measures (cumulus.measure-batches).
     const start = Math.floor((Date.now() - 2 * 86_400_000) / 86_400_000) * 86_400_000;
-    const samples: Sample[] = [];
+    const records: Array<{ at: number; resource: string; topic: string; value: Buffer }> = [];
     const expected = new Map<string, Map<number, Expected>>();
+    let total = 0;
     for (let r = 0; r < RESOURCES; r++) {
       const resourceId = `${runId}-vm-${r}`;
       const buckets = new Map<number, Expected>();
       expected.set(metricId(resourceId, 'fault.gauge'), buckets);
+      let series: MeasureSeries | null = null;
       for (let p = 0; p < POINTS; p++) {
         const ts = start + p * 60_000;
         const value = valueOf(r, p);
-        const messageId = `${runId}-${r}-${p}`;
-        samples.push(
-          signSample(
+        total++;
+        if (r % 2 === 0) {
+          const messageId = `${runId}-${r}-${p}`;
+          const sample = signSample(
             { id: sampleId(messageId, 'fault.gauge', resourceId), name: 'fault.gauge', type: 'gauge', unit: '%', volume: value, user_id: 'fault-user', project_id: 'fault-project', resource_id: resourceId, timestamp: new Date(ts).toISOString().replace('Z', '+00:00'), resource_metadata: { host: 'compute-1' }, source: 'openstack', message_id: messageId },
             SECRET,
-          ),
-        );
+          );
+          records.push({ at: ts, resource: resourceId, topic: TOPICS.samples, value: Buffer.from(JSON.stringify(sample)) });
+        } else {
+          if (series === null) {
+            series = { name: 'fault.gauge', type: 'gauge', unit: '%', resource_id: resourceId, project_id: 'fault-project', user_id: 'fault-user', source: 'openstack', resource_metadata: { host: 'compute-1' }, timestamps: [], volumes: [] };
+            records.push({ at: ts, resource: resourceId, topic: TOPICS.measureBatches, value: Buffer.alloc(0) });
+          }
+          series.timestamps.push(ts * 1000);
+          series.volumes.push(value);
+          if (series.timestamps.length === BATCH_POINTS || p === POINTS - 1) {
+            (records[records.length - 1] as { value: Buffer }).value = encodeMeasureBatch({ id: randomUUID(), series: [series] }, SECRET);
+            series = null;
+          }
+        }
         const bucket = Math.floor(ts / 1000 / GRANULARITY) * GRANULARITY;
         const b = buckets.get(bucket);
         if (!b) buckets.set(bucket, { count: 1, sum: value, min: value, max: value, first: value, last: value });
@@ -125,16 +145,23 @@ describe.runIf(kafka.run)('pipeline crash, Kafka restart and ClickHouse outage',
       }
     }
     const metricIds = [...expected.keys()];
-    const send = async (part: readonly Sample[]) => {
-      for (let i = 0; i < part.length; i += 2000) await producer.send(TOPICS.samples, part.slice(i, i + 2000).map((s) => ({ key: s.resource_id, value: Buffer.from(JSON.stringify(s)) })));
+    const send = async (part: typeof records) => {
+      for (let i = 0; i < part.length; i += 2000) {
+        const slice = part.slice(i, i + 2000);
+        for (const topic of [TOPICS.samples, TOPICS.measureBatches]) {
+          const of = slice.filter((x) => x.topic === topic).map((x) => ({ key: x.resource, value: x.value }));
+          if (of.length > 0) await producer.send(topic, of);
+        }
+      }
     };
+    // Every measure of this test has its own (metric, time): distinct pairs count measures once.
     const stored = async () => {
-      const [row] = await (store as ClickHouseDriver).query<{ rows: string; distinct: string }>({ sql: 'SELECT count() AS rows, uniqExact(sample_id) AS distinct FROM measures WHERE metric_id IN {ids:Array(UUID)}', params: { ids: metricIds } });
+      const [row] = await (store as ClickHouseDriver).query<{ rows: string; distinct: string }>({ sql: 'SELECT count() AS rows, uniqExact(metric_id, ts) AS distinct FROM measures WHERE metric_id IN {ids:Array(UUID)}', params: { ids: metricIds } });
       return { rows: Number(row?.rows ?? 0), distinct: Number(row?.distinct ?? 0) };
     };
     // Interleaved by time, so every metric is touched before and after each fault.
-    const byTime = [...samples].sort((a, b) => a.timestamp.localeCompare(b.timestamp) || a.resource_id.localeCompare(b.resource_id));
-    const half = byTime.length / 2;
+    const byTime = [...records].sort((a, b) => a.at - b.at || a.resource.localeCompare(b.resource));
+    const half = Math.floor(byTime.length / 2);
 
     // 1. the first half goes in; the pipeline starts and is killed once part of it landed.
     await producer.start();
@@ -147,7 +174,7 @@ describe.runIf(kafka.run)('pipeline crash, Kafka restart and ClickHouse outage',
     }
     await stopPipeline('SIGKILL');
     const atKill = await stored();
-    expect(atKill.distinct).toBeLessThan(samples.length);
+    expect(atKill.distinct).toBeLessThan(total);
 
     // 2. Kafka restarts (its log is kept); the second half arrives afterwards.
     await producer.stop();
@@ -165,14 +192,14 @@ describe.runIf(kafka.run)('pipeline crash, Kafka restart and ClickHouse outage',
     // 4. the pipeline catches up.
     const deadline = Date.now() + 150_000;
     let now = await stored();
-    while (now.distinct < samples.length && Date.now() < deadline && child?.exitCode === null) {
+    while (now.distinct < total && Date.now() < deadline && child?.exitCode === null) {
       await sleep(250);
       now = await stored();
     }
     await stopPipeline('SIGTERM');
-    process.stderr.write(`pipeline fault test: ${samples.length} samples, ${atKill.distinct} stored at the kill, ${now.rows} rows at the end\n`);
-    expect(now.distinct, `every sample stored; the pipeline's last log lines:\n${logTail()}`).toBe(samples.length);
-    expect(now.rows, 'no sample stored twice').toBe(samples.length);
+    process.stderr.write(`pipeline fault test: ${total} measures, ${atKill.distinct} stored at the kill, ${now.rows} rows at the end\n`);
+    expect(now.distinct, `every measure stored; the pipeline's last log lines:\n${logTail()}`).toBe(total);
+    expect(now.rows, 'no measure stored twice').toBe(total);
 
     // 5. every bucket of every metric, every method the rollups keep.
     const at = new Date();

@@ -3,7 +3,7 @@
  * servers (Nova, Neutron ports), read through the in-process source.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { ConfigError, ManualClock, TelemetryRegistry, sampleId, silentLogger, verifySampleSignature, type Sample } from '../core/index.ts';
+import { ConfigError, ManualClock, TelemetryRegistry, decodeMeasureBatch, isMeasureBatchRefusal, sampleId, silentLogger, verifySampleSignature, type Sample } from '../core/index.ts';
 import { call, createFlavor, createServer, harness, NOW, type Harness, type Json } from '../cloud/nova/test-harness.ts';
 import { createComputePollster, createInProcessComputeSource, DEFAULT_POLLING_INTERVAL_MS, type ComputeSource, type HostInspection, type HostSummary } from '../collectors/pollsters/index.ts';
 import { RecordingStream } from '../collectors/pollsters/test-stream.ts';
@@ -88,7 +88,7 @@ async function setup(): Promise<Setup> {
   return { h, clock, servers, stopped, source };
 }
 
-function pollsterOver(s: Pick<Setup, 'clock' | 'source'>, options: { hardwareMeters?: boolean; intervalMs?: number } = {}) {
+function pollsterOver(s: Pick<Setup, 'clock' | 'source'>, options: { hardwareMeters?: boolean; intervalMs?: number; publishAs?: 'samples' | 'measure-batches' } = {}) {
   const stream = new RecordingStream();
   const registry = new TelemetryRegistry();
   const telemetry = registry.component('collector.pollster');
@@ -268,6 +268,38 @@ describe('compute pollster over the hypervisor simulator', () => {
     }
     const forged = { ...(a[0] as Sample), volume: (a[0] as Sample).volume + 1 };
     expect(verifySampleSignature(forged, SECRET)).toBe(false);
+  });
+
+  it('publishes a host\'s poll as one signed measure batch when asked, carrying exactly the samples\' measures', async () => {
+    const s = await setup();
+    const asSamples = pollsterOver(s);
+    const asBatches = pollsterOver(s, { publishAs: 'measure-batches' });
+    await asSamples.pollster.poll();
+    const report = await asBatches.pollster.poll();
+    const samples = asSamples.stream.samples();
+    // One record per host on the batches topic, keyed by the host; counted by measure.
+    expect(asBatches.stream.sends.map((x) => [x.topic, x.records.map((r) => r.key)])).toEqual([
+      ['cumulus.measure-batches', ['compute-1']],
+      ['cumulus.measure-batches', ['compute-2']],
+    ]);
+    expect(report.published).toBe(samples.length);
+    const measures: Array<[string, string, number, number, string]> = [];
+    const ids = new Set<string>();
+    for (const send of asBatches.stream.sends) {
+      const batch = decodeMeasureBatch(send.records[0]?.value as Buffer, SECRET);
+      if (isMeasureBatchRefusal(batch)) throw new Error(batch.reason);
+      expect(isMeasureBatchRefusal(decodeMeasureBatch(send.records[0]?.value as Buffer, 'another-metering-secret-0123'))).toBe(true);
+      ids.add(batch.id);
+      for (const series of batch.series) {
+        const like = samples.find((x) => x.resource_id === series.resource_id && x.name === series.name);
+        expect(series).toMatchObject({ type: like?.type, unit: like?.unit, project_id: like?.project_id, user_id: like?.user_id, source: 'openstack', resource_metadata: like?.resource_metadata });
+        series.timestamps.forEach((t, i) => measures.push([series.resource_id, series.name, t, series.volumes[i] as number, series.unit]));
+      }
+    }
+    expect(ids.size).toBe(2);
+    const fromSamples = samples.map((x) => [x.resource_id, x.name, Date.parse(x.timestamp) * 1000, x.volume, x.unit]);
+    const order = (a: readonly unknown[], b: readonly unknown[]) => JSON.stringify(a).localeCompare(JSON.stringify(b));
+    expect(measures.sort(order)).toEqual(fromSamples.sort(order));
   });
 
   it('polls the other hosts when one cannot be read, and counts the failure as refused', async () => {

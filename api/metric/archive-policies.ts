@@ -94,7 +94,10 @@ export function registerArchivePolicyRoutes(v1: FastifyInstance, context: ApiCon
       // Gnocchi looks the policy up before checking the caller: a missing one is 404 for anyone.
       store.getPolicy(name);
       context.access.enforce('archive_policy:write', callerOf(request));
-      return archivePolicyView(store.updatePolicy(name, request.body as { definition?: unknown }));
+      const updated = store.updatePolicy(name, request.body as { definition?: unknown });
+      // New retentions apply to later writes; the hot copy pruned buckets by the old ones.
+      context.hotRollups?.clear();
+      return archivePolicyView(updated);
     },
   );
 

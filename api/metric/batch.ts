@@ -28,7 +28,7 @@ async function writeAll(context: ApiContext, identity: TokenInfo, writes: Array<
   for (const { row } of writes) context.access.enforce('metric:write', identity, { project_id: row.project_id, user_id: row.user_id });
   const batch: MetricMeasures[] = writes.filter((w) => w.measures.length > 0).map(({ row, measures }) => ({ metric: row, policy: context.policyStore.resolver.policy(row.archive_policy_name), measures }));
   if (batch.length === 0) return 0;
-  return (await writeMeasureBatch(context.store, batch, { now: context.clock.now() })).refused.length;
+  return (await writeMeasureBatch(context.store, batch, { now: context.clock.now(), observer: context.hotRollups ?? null })).refused.length;
 }
 
 /** /v1/batch/metrics/measures and /v1/batch/resources/metrics/measures. */

@@ -10,8 +10,8 @@ import {
   listMetrics,
   markMetricDeleted,
   selectKnownMetricIds,
+  readMeasureRows,
   selectMeasureRefusals,
-  selectMeasures,
   selectMetricMarker,
   selectMetrics,
   selectResource,
@@ -112,9 +112,13 @@ export async function readMeasures(context: ApiContext, row: MetricRow, query: R
   parseBool('refresh', query.refresh, false);
   const fill = parseFill(query.fill);
   if (start && stop && start >= stop) return [];
-  // 3. the points, then Gnocchi's resample and our fill, per granularity.
-  const rows = await context.store.query<{ bucket: number | string; granularity: number | string; value: number | null }>(
-    selectMeasures({ metricId: row.id, method, ...(granularity === undefined ? {} : { granularity }), ...(start ? { start } : {}), ...(stop ? { stop } : {}), now }),
+  // 3. the points (from memory when the metric's rollups are held), then Gnocchi's
+  //    resample and our fill, per granularity.
+  const rows = await readMeasureRows(
+    context.store,
+    context.hotRollups,
+    { metricId: row.id, method, ...(granularity === undefined ? {} : { granularity }), ...(start ? { start } : {}), ...(stop ? { stop } : {}), now },
+    policy,
   );
   // Every granularity asked for has a series (an empty one can still be filled).
   const byGranularity = new Map<number, SeriesPoint[]>((granularity === undefined ? policy.definition.map((l) => l.granularity) : [granularity]).map((g) => [g, []]));
@@ -190,7 +194,7 @@ export function parseMeasures(body: unknown, where: string, now: Date): MeasureI
 export async function acceptMeasures(context: ApiContext, identity: TokenInfo, row: MetricRow, measures: readonly MeasureInput[]): Promise<WriteMeasuresResult> {
   context.access.enforce('metric:write', identity, { project_id: row.project_id, user_id: row.user_id });
   if (measures.length === 0) return { accepted: 0, refused: [] };
-  return writeMeasures(context.store, { metric: row, policy: context.policyStore.resolver.policy(row.archive_policy_name), measures, now: context.clock.now() });
+  return writeMeasures(context.store, { metric: row, policy: context.policyStore.resolver.policy(row.archive_policy_name), measures, now: context.clock.now(), observer: context.hotRollups ?? null });
 }
 
 /** Gnocchi answers an accepted write with an empty 202; Cumulus adds how many measures it refused. */
@@ -436,6 +440,7 @@ export function registerMetricCrudRoutes(v1: FastifyInstance, context: ApiContex
     context.access.enforce('metric:write', identity, { project_id: row.project_id, user_id: row.user_id });
     await markMetricDeleted(context.store, row, context.clock.now());
     forgetMetric(row.id);
+    context.hotRollups?.invalidate([row.id]);
     return reply.code(204).send();
   });
 

@@ -28,6 +28,12 @@ export interface ComputePollsterConfig {
    */
   hardwareMeters: boolean;
   maxConcurrentHosts: number;
+  /**
+   * How a host's poll is published: one signed sample per measure on cumulus.samples
+   * (Ceilometer's model, the default), or the whole poll as one signed measure batch on
+   * cumulus.measure-batches (one record, one signature, per host and poll).
+   */
+  publishAs: 'samples' | 'measure-batches';
 }
 
 export const DEFAULT_COMPUTE_POLLSTER_CONFIG: Omit<ComputePollsterConfig, 'meteringSecret'> = {
@@ -35,6 +41,7 @@ export const DEFAULT_COMPUTE_POLLSTER_CONFIG: Omit<ComputePollsterConfig, 'meter
   source: DEFAULT_SAMPLE_SOURCE,
   hardwareMeters: false,
   maxConcurrentHosts: DEFAULT_MAX_CONCURRENT_HOSTS,
+  publishAs: 'samples',
 };
 
 /** Refresh a token this long before Keystone says it expires, so no call carries a dying one. */
@@ -93,12 +100,14 @@ export function resolveComputePollsterConfig(config: Partial<ComputePollsterConf
     throw new ConfigError(`pollsters.compute.meteringSecret must be at least ${MIN_METERING_SECRET_LENGTH} characters; got ${typeof merged.meteringSecret === 'string' ? `${merged.meteringSecret.length}` : typeof merged.meteringSecret}`);
   }
   if (typeof merged.hardwareMeters !== 'boolean') throw new ConfigError(`pollsters.compute.hardwareMeters must be true or false; got ${JSON.stringify(merged.hardwareMeters)}`);
+  if (merged.publishAs !== 'samples' && merged.publishAs !== 'measure-batches') throw new ConfigError(`pollsters.compute.publishAs must be "samples" or "measure-batches"; got ${JSON.stringify(merged.publishAs)}`);
   return {
     intervalMs: wholeNumber('pollsters.compute.intervalMs', merged.intervalMs, MIN_POLLING_INTERVAL_MS, MAX_POLLING_INTERVAL_MS),
     meteringSecret: merged.meteringSecret,
     source: text('pollsters.compute.source', merged.source),
     hardwareMeters: merged.hardwareMeters,
     maxConcurrentHosts: wholeNumber('pollsters.compute.maxConcurrentHosts', merged.maxConcurrentHosts, 1, MAX_CONCURRENT_HOSTS),
+    publishAs: merged.publishAs,
   };
 }
 

@@ -1,4 +1,4 @@
-import { TOPICS, errorMessage, type Clock, type ComponentTelemetry, type Lifecycle, type Logger, type Stream, type StreamRecord } from '../../core/index.ts';
+import { TOPICS, deriveId, encodeMeasureBatch, errorMessage, samplesAsMeasureBatch, type Clock, type ComponentTelemetry, type Lifecycle, type Logger, type Stream, type StreamRecord } from '../../core/index.ts';
 import { resolveComputePollsterConfig, type ComputePollsterConfig } from './config.ts';
 import { PollSamples, pollStamp } from './meters.ts';
 import { eachLimited, periodicPoll } from './schedule.ts';
@@ -73,16 +73,21 @@ export function createComputePollster(config: Partial<ComputePollsterConfig> & P
       logger.warn({ host, count: batch.skipped }, 'pollster: readings that are not finite numbers were left out');
     }
     if (batch.samples.length === 0) return;
-    const records: StreamRecord[] = batch.samples.map((sample) => ({ key: sample.resource_id, value: Buffer.from(JSON.stringify(sample)) }));
+    const count = batch.samples.length;
+    // One record per sample, or the host's whole poll as one batch (named by host and time, so a resend is the same batch).
+    const [topic, records]: [string, StreamRecord[]] =
+      settings.publishAs === 'measure-batches'
+        ? [TOPICS.measureBatches, [{ key: host, value: encodeMeasureBatch(samplesAsMeasureBatch(batch.samples, deriveId('poll', host, String(atMs), settings.source)), settings.meteringSecret) }]]
+        : [TOPICS.samples, batch.samples.map((sample) => ({ key: sample.resource_id, value: Buffer.from(JSON.stringify(sample)) }))];
     try {
-      await stream.send(TOPICS.samples, records);
-      report.published += records.length;
-      telemetry.accepted(records.length);
+      await stream.send(topic, records);
+      report.published += count;
+      telemetry.accepted(count);
     } catch (err) {
       // Not retried here: the next poll rebuilds these from the same, newer state.
-      report.unsent += records.length;
-      telemetry.dropped(records.length);
-      logger.warn({ host, count: records.length, err: errorMessage(err) }, 'pollster: the stream did not take the batch; the next poll reads the host again');
+      report.unsent += count;
+      telemetry.dropped(count);
+      logger.warn({ host, count, err: errorMessage(err) }, 'pollster: the stream did not take the batch; the next poll reads the host again');
     }
   }
 

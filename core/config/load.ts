@@ -26,6 +26,7 @@ const ENV_KEYS: ReadonlyArray<readonly [string, string, (value: string) => unkno
   ['CLICKHOUSE_CLUSTER', 'store.clickhouseCluster', String],
   ['CUMULUS_POLICY_FILE', 'api.policyFile', String],
   ['CUMULUS_METRICS_TOKEN', 'api.metricsBearerToken', String],
+  ['CUMULUS_HOT_READS_MIB', 'api.hotReadsMiB', Number],
   ['CUMULUS_ALERT_ROUTING_FILE', 'alerts.routingFile', String],
   ['CUMULUS_ALARM_EVALUATION_SCHEDULE', 'alerts.evaluationSchedule', String],
   ['CUMULUS_SYNTHETIC_CHECKS', 'alerts.syntheticChecks', (v) => v.trim().toLowerCase()],

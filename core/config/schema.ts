@@ -9,7 +9,7 @@ export const DEFAULT_KAFKA_CLIENT_ID = 'cumulus';
 /** Ceilometer's default polling interval. */
 export const DEFAULT_COMPUTE_POLLSTER_INTERVAL_MS = 600_000;
 
-const COMPUTE_POLLSTER_DEFAULTS = { enabled: true, intervalMs: DEFAULT_COMPUTE_POLLSTER_INTERVAL_MS, hardwareMeters: false, username: 'admin', projectName: 'admin' };
+const COMPUTE_POLLSTER_DEFAULTS = { enabled: true, intervalMs: DEFAULT_COMPUTE_POLLSTER_INTERVAL_MS, hardwareMeters: false, publishAs: 'samples' as const, username: 'admin', projectName: 'admin' };
 
 const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
 
@@ -64,6 +64,8 @@ export const configSchema = z
             enabled: z.boolean().default(true),
             intervalMs: z.coerce.number().int().min(1000).max(2_147_483_647).default(DEFAULT_COMPUTE_POLLSTER_INTERVAL_MS),
             hardwareMeters: z.boolean().default(false),
+            /** samples (one signed record per measure, Ceilometer's model) or measure-batches (a host's poll as one signed record); docs/pollsters.md. */
+            publishAs: z.enum(['samples', 'measure-batches']).default('samples'),
             /** in-process when embedded, http (the /cloud-admin API) in services mode, unless set. */
             source: z.enum(['in-process', 'http']).optional(),
             authUrl: url(['http:', 'https:']).optional(),
@@ -93,9 +95,15 @@ export const configSchema = z
         policyFile: z.string().min(1).optional(),
         /** A bearer token Prometheus must send to read /metrics (env CUMULUS_METRICS_TOKEN); none: /metrics is open like the health probes (docs/operations.md). */
         metricsBearerToken: z.string().min(16, 'must be at least 16 characters').optional(),
+        /**
+         * Memory for recently written metrics' rollups, which single-metric reads then take
+         * from memory (MiB, env CUMULUS_HOT_READS_MIB; 0 turns it off). Used by `cumulus up`
+         * only, where every writer of measures runs in the API's process (docs/archive-policies.md).
+         */
+        hotReadsMiB: z.number().int('must be a whole number of MiB').min(0).max(1_048_576).default(256),
       })
       .strict()
-      .default({}),
+      .default({ hotReadsMiB: 256 }),
     /** Alarms and notifications (docs/alerts.md). Experimental keys. */
     alerts: z
       .object({

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BUILTIN_ARCHIVE_POLICIES, MIGRATIONS, createChdbDriver, migrate, parseArchivePolicy, selectMeasures, selectNewestMeasureTimes, type ArchivePolicy, type ClickHouseDriver, type MeasureRow, type NewestMeasureTimeRow } from '../../storage/index.ts';
+import { BUILTIN_ARCHIVE_POLICIES, MIGRATIONS, createChdbDriver, insertMeasureRows, migrate, parseArchivePolicy, selectMeasures, selectNewestMeasureTimes, type ArchivePolicy, type ClickHouseDriver, type MeasureRow, type NewestMeasureTimeRow } from '../../storage/index.ts';
 import { GNOCCHI_REQUIRED, gnocchiStorage, gnocchiUnavailable } from '../../test/support/gnocchi-carbonara.ts';
 import { applyBackWindow, effectiveBackWindow, oldestAcceptedMs, type BackWindowMeasure } from './back-window.ts';
 
@@ -128,7 +128,7 @@ describe('back window through the store, against real Gnocchi 4.4 (chDB)', () =>
         const before = new Map(newest.map((r) => [r.metric_id, Number(r.newest_block) * 1000]));
         const result = applyBackWindow(batch.map((offset) => ({ metricId: id, timestampMs: (T0 + offset) * 1000, value: valueOf(offset), offset })), before, () => policy);
         seen.push(...result.refused.map((r) => r.measure.offset));
-        await store.insert('measures', result.accepted.map((x) => ({ metric_id: id, ts: new Date(x.timestampMs).toISOString(), value: x.value, sample_id: randomUUID(), granularities: policy.definition.map((l) => l.granularity), retentions: policy.definition.map((l) => l.granularity * l.points) })));
+        await insertMeasureRows(store, result.accepted.map((x) => ({ metricId: id, tsMicros: Math.round(x.timestampMs * 1000), value: x.value, sampleId: randomUUID(), policy })), { dedupToken: randomUUID() });
       }
       expect(seen, policy.name).toEqual(refused);
       const finest = Math.min(...policy.definition.map((l) => l.granularity));
@@ -149,7 +149,7 @@ describe('back window through the store, against real Gnocchi 4.4 (chDB)', () =>
         const newest = await store.query<NewestMeasureTimeRow>(selectNewestMeasureTimes([id]));
         const before = new Map(newest.map((r) => [r.metric_id, Number(r.newest_block) * 1000]));
         const { accepted } = applyBackWindow(batch.map((offset) => ({ metricId: id, timestampMs: (T0 + offset) * 1000, value: valueOf(offset) })), before, () => policy);
-        await store.insert('measures', accepted.map((x) => ({ metric_id: id, ts: new Date(x.timestampMs).toISOString(), value: x.value, sample_id: randomUUID(), granularities: policy.definition.map((l) => l.granularity), retentions: policy.definition.map((l) => l.granularity * l.points) })));
+        await insertMeasureRows(store, accepted.map((x) => ({ metricId: id, tsMicros: Math.round(x.timestampMs * 1000), value: x.value, sampleId: randomUUID(), policy })), { dedupToken: randomUUID() });
         for (const method of methods) {
           for (const [g] of definition) {
             const ours = (await store.query<MeasureRow>(selectMeasures({ metricId: id, method, granularity: g, now: new Date(NOW_S * 1000) }))).map((r) => [Number(r.bucket), Number(r.value)]);

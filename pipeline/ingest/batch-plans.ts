@@ -15,6 +15,23 @@ export interface BatchPlanConfig {
   consumer: string;
   /** Records one chunk holds at most, when no plan exists yet. */
   maxBatchRecords: number;
+  /**
+   * Bytes of record values one chunk holds at most, when no plan exists yet (a chunk
+   * always takes at least one record). For records carrying many measures each.
+   */
+  maxBatchBytes?: number;
+}
+
+/** How many of `records` the next new chunk takes: up to maxBatchRecords, and maxBatchBytes of values. */
+function nextCut(records: readonly ConsumedRecord[], config: BatchPlanConfig): number {
+  const limit = Math.min(records.length, config.maxBatchRecords);
+  if (config.maxBatchBytes === undefined) return limit;
+  let bytes = 0;
+  for (let i = 0; i < limit; i++) {
+    bytes += (records[i] as ConsumedRecord).value.length;
+    if (bytes > config.maxBatchBytes) return Math.max(1, i);
+  }
+  return limit;
 }
 
 /** A chunk of one stream batch, as planned. */
@@ -89,7 +106,7 @@ export async function writePlannedChunks(store: ClickHouseDriver, config: BatchP
     } else {
       // 1b. a new cut, recorded before anything it covers is written: a crash after the
       //     write must find it, or the replay could cut elsewhere and write twice.
-      records = remaining.slice(0, config.maxBatchRecords);
+      records = remaining.slice(0, nextCut(remaining, config));
       await recordPlan(store, config.consumer, batch.topic, batch.partition, firstOffset, (records[records.length - 1] as ConsumedRecord).offset);
     }
     const lastOffset = (records[records.length - 1] as ConsumedRecord).offset;

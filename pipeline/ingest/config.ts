@@ -8,7 +8,13 @@ export interface SampleWriterConfig {
   meteringSecret: string;
   /** The topic read (default cumulus.samples); benchmarks use their own to measure only their records. */
   topic?: string;
+  /** The measure batches' topic read as well (default cumulus.measure-batches); null reads samples only. */
+  measureBatchTopic?: string | null;
+  /** Bytes of measure batch records one insert takes at most (default 8 MiB). */
+  maxBatchBytes?: number;
 }
+
+export const DEFAULT_MAX_BATCH_BYTES = 8 * 1024 * 1024;
 
 export const DEFAULT_SAMPLE_WRITER_GROUP = 'cumulus-pipeline-samples';
 export const DEFAULT_MAX_BATCH_RECORDS = 20_000;

@@ -2,11 +2,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { InProcessStream, ManualClock, TelemetryRegistry, TOPICS, metricId, sampleId, signSample, silentLogger, type ConsumedRecord, type Sample } from '../../core/index.ts';
+import { randomUUID } from 'node:crypto';
+import { InProcessStream, ManualClock, TelemetryRegistry, TOPICS, encodeMeasureBatch, metricId, sampleId, signSample, silentLogger, type ConsumedRecord, type MeasureBatch, type MeasureSeries, type Sample } from '../../core/index.ts';
 import { ArchivePolicyResolver, BUILTIN_ARCHIVE_POLICIES, createChdbDriver, migrate, selectMeasureRefusals, selectMeasures, type ClickHouseDriver, type MeasureRefusalRow } from '../../storage/index.ts';
-import { stringifyRow } from '../../storage/chdb-driver.ts';
 import { createResourceIndex } from './resource-index.ts';
-import { createSampleWriter, measureLevelsJson, measureRowJson } from './sample-writer.ts';
+import { createSampleWriter } from './sample-writer.ts';
 
 const SECRET = 'test-metering-secret-0123456789';
 // Recent data: rollups expire by the server's own clock (TTL), so even the 1 s level (kept
@@ -35,43 +35,6 @@ function sample(resource: string, name: string, volume: number, atMs: number, n:
 
 const records = (samples: readonly (Sample | Buffer)[], firstOffset = 0): ConsumedRecord[] =>
   samples.map((s, i) => ({ key: null, value: Buffer.isBuffer(s) ? s : Buffer.from(JSON.stringify(s)), offset: String(firstOffset + i), timestampMs: T0 }));
-
-describe('measure rows as JSONEachRow text', () => {
-  // What the writer inserted before: each row object through the drivers' serializer.
-  const asBefore = (metricIdText: string, ts: string, value: number, sampleIdText: string, policy: (typeof BUILTIN_ARCHIVE_POLICIES)[number]) =>
-    `${stringifyRow({ metric_id: metricIdText, ts, value, sample_id: sampleIdText, granularities: policy.definition.map((l) => l.granularity), retentions: policy.definition.map((l) => l.granularity * l.points) })}\n`;
-
-  it.each<[string, number]>([
-    ['an integer', 42],
-    ['a fraction', 0.1 + 0.2],
-    ['1e21', 1e21],
-    ['a tiny number', 5e-324],
-    ['-0', -0],
-    ['a negative exponent', -1.5e-7],
-    ['the largest double', Number.MAX_VALUE],
-    ['NaN (refused by validation; written as JSON.stringify would)', Number.NaN],
-    ['Infinity (idem)', Number.POSITIVE_INFINITY],
-  ])('writes the bytes JSON.stringify wrote for %s', (_what, value) => {
-    for (const policy of BUILTIN_ARCHIVE_POLICIES) {
-      const id = metricId('r-1', 'cpu');
-      const sid = sampleId('m', 'cpu', 'r-1');
-      expect(measureRowJson(id, '2026-01-02 03:04:05.123', value, sid, measureLevelsJson(policy))).toBe(asBefore(id, '2026-01-02 03:04:05.123', value, sid, policy));
-    }
-  });
-
-  it.each<[string, string]>([
-    ['quotes', 'a"b'],
-    ['backslashes', 'a\\b\\'],
-    ['control characters', 'a\n\t\u0001b'],
-    ['unicode', 'café ☁️ 🚀 \u2028'],
-    ['a lone surrogate', 'x\ud800y'],
-    ['an upper-case UUID', '5B0F4C3E-8D1A-5B1E-9B7E-0A1B2C3D4E5F'],
-  ])('escapes strings as JSON.stringify does: %s', (_what, text) => {
-    const policy = BUILTIN_ARCHIVE_POLICIES[0] as (typeof BUILTIN_ARCHIVE_POLICIES)[number];
-    expect(measureRowJson(text, text, 1, text, measureLevelsJson(policy))).toBe(asBefore(text, text, 1, text, policy));
-    expect(JSON.parse(measureRowJson(text, text, 1, text, measureLevelsJson(policy)))).toMatchObject({ metric_id: text, ts: text, sample_id: text });
-  });
-});
 
 describe('sample writer (chDB)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'cumulus-writer-'));
@@ -220,5 +183,117 @@ describe('sample writer (chDB)', () => {
     await w.consume({ topic: TOPICS.samples, partition: 0, records: records([inside, outside], 1) });
     const refusals = await store.query<MeasureRefusalRow>(selectMeasureRefusals([metricId(r, 'vcpus')]));
     expect(refusals.map((x) => [x.reason, Number(x.refused)])).toEqual([['back_window', 1]]);
+  });
+
+  describe('measure batch records', () => {
+    const batchOf = (resource: string, name: string, points: ReadonlyArray<readonly [number, number]>, metadata: Record<string, unknown> = { display_name: 'vm' }): MeasureBatch => ({
+      id: randomUUID(),
+      series: [{ name, type: 'gauge', unit: 'vcpu', resource_id: resource, project_id: 'p1', user_id: 'u1', source: 'openstack', resource_metadata: metadata, timestamps: points.map(([ms]) => ms * 1000), volumes: points.map(([, v]) => v) }],
+    });
+    const batchRecords = (batches: readonly (MeasureBatch | Buffer)[], firstOffset = 0): ConsumedRecord[] =>
+      batches.map((b, i) => ({ key: null, value: Buffer.isBuffer(b) ? b : encodeMeasureBatch(b, SECRET), offset: String(firstOffset + i), timestampMs: T0 }));
+    const deadReader = async (groupId: string) => {
+      const dead: Array<{ code: string; reason: string; payload_base64: string }> = [];
+      const handle = await stream.subscribe({ groupId, topics: [TOPICS.dead], fromBeginning: true, maxBatchRecords: 100 }, {
+        consume: async (b) => void dead.push(...b.records.map((x) => JSON.parse(x.value.toString()) as (typeof dead)[number])),
+      });
+      return { dead, handle };
+    };
+
+    it('stores a batch as its measures and exact rollups, and indexes its resource and metric', async () => {
+      const r = 'res-batch';
+      // high: 1 s, 60 s, 3600 s. Two series of one metric in two records, one out of order.
+      const data: Array<[number, number]> = [[T0, 10], [T0 + 500, 20], [T0 + 30_000, 60], [T0 + 70_000, 5], [T0 + 71_000, 7]];
+      const first = batchOf(r, 'cpu.util', data.slice(0, 3));
+      const second = batchOf(r, 'cpu.util', [data[4] as [number, number], data[3] as [number, number]]);
+      await writer().consume({ topic: TOPICS.measureBatches, partition: 0, records: batchRecords([first, second]) });
+      const t0 = T0 / 1000;
+      expect(await points(r, 'cpu.util', 'mean', 60)).toEqual([[t0, 60, 30], [t0 + 60, 60, 6]]);
+      expect(await points(r, 'cpu.util', 'first', 60)).toEqual([[t0, 60, 10], [t0 + 60, 60, 5]]);
+      expect(await points(r, 'cpu.util', 'last', 60)).toEqual([[t0, 60, 60], [t0 + 60, 60, 7]]);
+      expect(await points(r, 'cpu.util', 'count', 1)).toEqual([[t0, 1, 2], [t0 + 30, 1, 1], [t0 + 70, 1, 1], [t0 + 71, 1, 1]]);
+      const [std] = await points(r, 'cpu.util', 'std', 60);
+      expect(std?.[2]).toBeCloseTo(Math.sqrt(700), 9);
+      const metrics = await store.query<{ name: string; archive_policy_name: string }>({ sql: 'SELECT name, archive_policy_name FROM metrics FINAL WHERE id = {m:UUID}', params: { m: metricId(r, 'cpu.util') } });
+      expect(metrics).toEqual([{ name: 'cpu.util', archive_policy_name: 'high' }]);
+      const resources = await store.query<{ project_id: string }>({ sql: 'SELECT project_id FROM resources FINAL WHERE id = {r:String}', params: { r } });
+      expect(resources).toEqual([{ project_id: 'p1' }]);
+    });
+
+    it('keeps the last value of a time given twice in one series (Gnocchi\'s rule)', async () => {
+      const r = 'res-batch-twice';
+      await writer().consume({ topic: TOPICS.measureBatches, partition: 0, records: batchRecords([batchOf(r, 'vcpus', [[T0, 1], [T0 + 1000, 2], [T0, 3]])]) });
+      expect(await points(r, 'vcpus', 'count')).toEqual([[Math.floor(T0 / 300_000) * 300, 300, 2]]);
+      expect(await points(r, 'vcpus', 'sum')).toEqual([[Math.floor(T0 / 300_000) * 300, 300, 5]]);
+    });
+
+    it('counts a replayed chunk of batches once', async () => {
+      const r = 'res-batch-replay';
+      const recs = batchRecords([batchOf(r, 'vcpus', [[T0, 1], [T0 + 1000, 2]]), batchOf(r, 'vcpus', [[T0 + 2000, 3]])]);
+      await writer().consume({ topic: TOPICS.measureBatches, partition: 0, records: recs.slice(0, 1) });
+      await writer().consume({ topic: TOPICS.measureBatches, partition: 0, records: recs });
+      await writer().consume({ topic: TOPICS.measureBatches, partition: 0, records: recs });
+      const raw = await store.query<{ n: string }>({ sql: 'SELECT count() AS n FROM measures WHERE metric_id = {m:UUID}', params: { m: metricId(r, 'vcpus') } });
+      expect(Number(raw[0]?.n)).toBe(3);
+      const sums = await store.query<{ c: string }>({ sql: 'SELECT sum(count) AS c FROM rollups WHERE metric_id = {m:UUID}', params: { m: metricId(r, 'vcpus') } });
+      expect(Number(sums[0]?.c)).toBe(3);
+    });
+
+    it('sends forged and malformed batches to the dead letters with their reason, and keeps the good ones', async () => {
+      const r = 'res-batch-dead';
+      const good = batchOf(r, 'vcpus', [[T0, 2]]);
+      const forged = encodeMeasureBatch(batchOf(r, 'vcpus', [[T0 + 1000, 999]]), 'another-secret-0123456789');
+      const badVolume = encodeMeasureBatch({ ...batchOf(r, 'vcpus', [[T0 + 2000, 1]]), series: [{ ...(batchOf(r, 'vcpus', [[T0, 1]]).series[0] as MeasureSeries), volumes: [Number.NaN] }] }, SECRET);
+      const shortVolumes = encodeMeasureBatch({ ...good, id: randomUUID(), series: [{ ...(good.series[0] as MeasureSeries), volumes: [] }] }, SECRET);
+      const { dead, handle } = await deadReader('batch-dead-reader');
+      await writer().consume({ topic: TOPICS.measureBatches, partition: 0, records: batchRecords([good, forged, badVolume, shortVolumes, Buffer.from('{"samples":[]}')]) });
+      const deadline = Date.now() + 5000;
+      while (dead.length < 4 && Date.now() < deadline) await new Promise((res) => setTimeout(res, 20));
+      await handle.close();
+      expect(dead.map((d) => d.code).sort()).toEqual(['CUMULUS_PIPELINE_BAD_SIGNATURE', 'CUMULUS_PIPELINE_MALFORMED_BATCH', 'CUMULUS_PIPELINE_MALFORMED_BATCH', 'CUMULUS_PIPELINE_MALFORMED_BATCH']);
+      const reasons = dead.map((d) => d.reason).join('\n');
+      // NaN is not JSON: the serializer wrote null, which the check names.
+      expect(reasons).toContain('volumes[0] must be a finite number, got null');
+      expect(reasons).toContain('must be an array as long as timestamps (1)');
+      expect(reasons).toContain('record is not a measure batch');
+      expect(await points(r, 'vcpus', 'mean')).toEqual([[Math.floor(T0 / 300_000) * 300, 300, 2]]);
+    });
+
+    it('refuses the measures of a series before the back window, with the reason, and counts them', async () => {
+      const r = 'res-batch-late';
+      const block = Math.floor(T0 / 300_000) * 300_000;
+      const { dead, handle } = await deadReader('batch-late-reader');
+      const w = writer();
+      await w.consume({ topic: TOPICS.measureBatches, partition: 0, records: batchRecords([batchOf(r, 'vcpus', [[block + 120_000, 4]])]) });
+      await w.consume({ topic: TOPICS.measureBatches, partition: 0, records: batchRecords([batchOf(r, 'vcpus', [[block + 1_000, 8], [block - 1_000, 100], [block - 2_000, 101]])], 1) });
+      const deadline = Date.now() + 5000;
+      while (dead.length < 1 && Date.now() < deadline) await new Promise((res) => setTimeout(res, 20));
+      await handle.close();
+      expect(dead.map((d) => d.code)).toEqual(['CUMULUS_PIPELINE_MEASURE_BEFORE_BACK_WINDOW']);
+      expect(dead[0]?.reason).toContain('2 measures of metric');
+      const payload = JSON.parse(Buffer.from(dead[0]?.payload_base64 ?? '', 'base64').toString()) as { series: MeasureSeries };
+      expect(payload.series.volumes).toEqual([101, 100]); // in time order
+      expect(await points(r, 'vcpus', 'mean')).toEqual([[block / 1000, 300, 6]]);
+      const refusals = await store.query<MeasureRefusalRow>(selectMeasureRefusals([metricId(r, 'vcpus')]));
+      expect(refusals.map((x) => [x.reason, Number(x.refused)])).toEqual([['back_window', 2]]);
+    });
+
+    it('consumes both topics from the stream, cutting batch chunks by bytes', async () => {
+      const r = 'res-batch-stream';
+      const w = createSampleWriter(
+        { groupId: `g${group}`, maxBatchRecords: 1000, maxBatchBytes: 1, meteringSecret: SECRET },
+        { stream, store, policies, resourceIndex: createResourceIndex({ store, policyForMetric: (name) => policies.forMetric(name).name }), clock, logger: silentLogger(), telemetry: new TelemetryRegistry().component('w') },
+      );
+      await w.start();
+      await stream.send(TOPICS.measureBatches, [1, 2, 3].map((n) => ({ key: r, value: encodeMeasureBatch(batchOf(r, 'vcpus', [[T0 + n * 1000, n]]), SECRET) })));
+      await stream.send(TOPICS.samples, [{ key: r, value: Buffer.from(JSON.stringify(sample(r, 'vcpus', 4, T0 + 4000, 4))) }]);
+      const deadline = Date.now() + 10_000;
+      while ((stream.lag(`g${group}`, TOPICS.measureBatches) > 0 || stream.lag(`g${group}`, TOPICS.samples) > 0) && Date.now() < deadline) await new Promise((res) => setTimeout(res, 20));
+      await w.stop();
+      expect(await points(r, 'vcpus', 'sum')).toEqual([[Math.floor(T0 / 300_000) * 300, 300, 10]]);
+      // One planned chunk per record: the byte bound cut after each.
+      const plans = await store.query<{ n: string }>({ sql: 'SELECT count() AS n FROM ingest_plans WHERE consumer = {c:String} AND topic = {t:String}', params: { c: `g${group}`, t: TOPICS.measureBatches } });
+      expect(Number(plans[0]?.n)).toBe(3);
+    });
   });
 });

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock, openStateDatabase, silentLogger, type StateDatabase } from '../../core/index.ts';
 import { openTempStore, type TempStore } from '../../test/support/temp-store.ts';
-import { createReprocessStore, frameAmount, Money, selectRatedUsage, type ClickHouseDriver, type RatedFrame, type Rater, type RatedUsageRow, type ReprocessStore, type UsageFrame } from '../../storage/index.ts';
+import { BUILTIN_ARCHIVE_POLICIES, createReprocessStore, frameAmount, insertMeasureRows, Money, selectRatedUsage, type ArchivePolicy, type ClickHouseDriver, type RatedFrame, type Rater, type RatedUsageRow, type ReprocessStore, type UsageFrame } from '../../storage/index.ts';
 import { createRatingProcessor } from './processor.ts';
 import { loadServiceDefinitions } from './services.ts';
 
@@ -15,6 +15,8 @@ const MIN = 60_000;
 const T = Math.floor(Date.now() / H) * H - 72 * H;
 const t = (ms: number) => new Date(T + ms);
 const chTime = (ms: number) => new Date(T + ms).toISOString().replace('T', ' ').replace('Z', '');
+// The metrics' policy (archive_policy_name below); rating reads the raw measures only.
+const LOW = BUILTIN_ARCHIVE_POLICIES.find((p) => p.name === 'low') as ArchivePolicy;
 
 /** Unit prices by service and flavor; null = no rule (the frame is not rated). */
 type Prices = Record<string, string | Record<string, string> | null>;
@@ -58,7 +60,7 @@ describe('rating processor (chDB)', () => {
   const measures = async (resourceId: string, name: string, points: Array<[number, number]>) => {
     const id = randomUUID();
     await store.insert('metrics', [{ id, name, resource_id: resourceId, project_id: 'p', user_id: 'u1', unit: 'x', archive_policy_name: 'low', created_at: chTime(0) }]);
-    await store.insert('measures', points.map(([at, value]) => ({ metric_id: id, ts: chTime(at), value, sample_id: randomUUID(), granularities: [], retentions: [] })));
+    await insertMeasureRows(store, points.map(([at, value]) => ({ metricId: id, tsMicros: (T + at) * 1000, value, sampleId: randomUUID(), policy: LOW })), { dedupToken: randomUUID() });
   };
   const event = async (eventType: string, resourceId: string, project: string, at: number, payload: unknown) =>
     store.insert('events', [{ message_id: randomUUID(), event_type: eventType, generated: chTime(at), project_id: project, resource_id: resourceId, traits_string: { user_id: 'u1' }, raw: JSON.stringify({ event_type: eventType, payload }) }]);

@@ -7,6 +7,7 @@ import { GNOCCHI_REQUIRED, gnocchiUnavailable, runGnocchi } from '../../test/sup
 import { BUILTIN_ARCHIVE_POLICIES, parseArchivePolicy, type ArchivePolicy } from '../archive-policies.ts';
 import { createChdbDriver } from '../chdb-driver.ts';
 import type { ClickHouseDriver } from '../driver.ts';
+import { insertMeasureRows } from '../measure-insert.ts';
 import { migrate } from '../schema/migrate.ts';
 import { MIGRATIONS } from '../schema/migrations.ts';
 import { aggregableGranularities, crossMetricAggregatePoints, selectCrossMetricAggregate, type AggregateFill, type CrossMetricAggregateQuery, type CrossMetricRow } from './aggregates.ts';
@@ -88,11 +89,11 @@ describe('cross-metric aggregates (chDB)', () => {
   const ids: Record<'a' | 'b' | 'c', string> = { a: randomUUID(), b: randomUUID(), c: randomUUID() };
 
   const insert = async (rows: Array<{ metric: string; points: readonly Point[] }>, definition: Array<[number, number]> = [[G, 1440], [300, 288]]) => {
-    await store.insert(
-      'measures',
-      rows.flatMap(({ metric, points }) =>
-        points.map(([t, v]) => ({ metric_id: metric, ts: new Date(t * 1000).toISOString(), value: v, sample_id: randomUUID(), granularities: definition.map(([g]) => g), retentions: definition.map(([g, p]) => g * p) })),
-      ),
+    const policy: ArchivePolicy = { name: 'test', back_window: 0, aggregation_methods: [], definition: definition.map(([granularity, points]) => ({ granularity, points })) };
+    await insertMeasureRows(
+      store,
+      rows.flatMap(({ metric, points }) => points.map(([t, v]) => ({ metricId: metric, tsMicros: Math.round(t * 1e6), value: v, sampleId: randomUUID(), policy }))),
+      { dedupToken: randomUUID() },
     );
   };
   /** Each metric's own series for `method`, read and checked elsewhere (measures.test.ts). */

@@ -5,7 +5,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GNOCCHI_REQUIRED, gnocchiStorage, gnocchiUnavailable } from '../../test/support/gnocchi-carbonara.ts';
 import { createChdbDriver } from '../chdb-driver.ts';
+import type { ArchivePolicy } from '../archive-policies.ts';
 import type { ClickHouseDriver } from '../driver.ts';
+import { insertMeasureRows } from '../measure-insert.ts';
 import { migrate } from '../schema/migrate.ts';
 import { MIGRATIONS } from '../schema/migrations.ts';
 import { MEASURES_RETENTION } from '../schema/migrations/002-measures-retention.ts';
@@ -115,17 +117,18 @@ describe('selectMeasures (chDB)', () => {
   let store: ClickHouseDriver;
 
   const insert = async (metricId: string, points: readonly Point[], definition: ReadonlyArray<[number, number]>) => {
-    await store.insert(
-      'measures',
+    const policy: ArchivePolicy = { name: 'test', back_window: 0, aggregation_methods: [], definition: definition.map(([granularity, count]) => ({ granularity, points: count })) };
+    await insertMeasureRows(
+      store,
       points.map(([t, v]) => ({
-        metric_id: metricId,
+        metricId,
         // Microseconds, as the column keeps them.
-        ts: new Date(Math.floor(t) * 1000).toISOString().replace('.000Z', `.${String(Math.round((t - Math.floor(t)) * 1e6)).padStart(6, '0')}Z`),
+        tsMicros: Math.floor(t) * 1_000_000 + Math.round((t - Math.floor(t)) * 1e6),
         value: v,
-        sample_id: randomUUID(),
-        granularities: definition.map(([g]) => g),
-        retentions: definition.map(([g, p]) => g * p),
+        sampleId: randomUUID(),
+        policy,
       })),
+      { dedupToken: randomUUID() },
     );
   };
   const read = async (q: Parameters<typeof selectMeasures>[0]) => {

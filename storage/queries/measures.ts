@@ -21,8 +21,8 @@ const ROLLUP_SQL: Record<RollupMethod, string> = {
   count: 'toFloat64(sum(count))',
   // Sample standard deviation (ddof = 1), as Gnocchi; a bucket of one measure has none (HAVING below).
   std: 'sqrt(greatest(sum(sumsq) - pow(sum(sum), 2) / sum(count), 0) / (sum(count) - 1))',
-  first: 'argMinMerge(first)',
-  last: 'argMaxMerge(last)',
+  first: 'tupleElement(min(first_measure), 2)',
+  last: 'tupleElement(max(last_measure), 2)',
 };
 
 /**

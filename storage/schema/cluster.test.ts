@@ -3,12 +3,15 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ArchivePolicy } from '../archive-policies.ts';
 import { createChdbDriver } from '../chdb-driver.ts';
 import type { ClickHouseDriver } from '../driver.ts';
+import { insertMeasureRows } from '../measure-insert.ts';
 import { ClusterDdlError, clusterOptions, createClusterRenderer, renderMigrationsForCluster } from './cluster.ts';
 import { MIGRATIONS } from './migrations.ts';
 import { METRICS_MEASURES_ROLLUPS } from './migrations/001-metrics-measures-rollups.ts';
 import { EVENTS_AUDIT_LOGS_RATED_USAGE } from './migrations/004-events-audit-logs-rated-usage.ts';
+import { ROLLUPS_WRITTEN_BY_WRITERS } from './migrations/009-rollups-written-by-writers.ts';
 
 const norm = (sql: string) => sql.replace(/\s+/g, ' ').trim();
 const render = (statements: readonly string[], options: Parameters<typeof createClusterRenderer>[0] = 'cumulus') => {
@@ -84,6 +87,20 @@ describe('migration 004 on a cluster', () => {
       );
       expect(rendered[2 * i + 1]).toBe(`CREATE TABLE IF NOT EXISTS ${table} ON CLUSTER cumulus AS ${table}_local ENGINE = Distributed('cumulus', currentDatabase(), ${table}_local, ${keys[i]})`);
     });
+  });
+});
+
+describe('migration 009 on a cluster', () => {
+  it('drops the view on every node by its own name, and changes the rollups on every node and in the Distributed table', () => {
+    // Rendered in sequence, as migrate does: 001 split rollups into rollups_local and a Distributed table.
+    const rendered = renderMigrationsForCluster(MIGRATIONS, 'cumulus').find((m) => m.id === ROLLUPS_WRITTEN_BY_WRITERS.id)?.statements ?? [];
+    expect(rendered[0]).toBe('DROP VIEW IF EXISTS rollups_mv ON CLUSTER cumulus');
+    expect(rendered[1]).toMatch(/^ALTER TABLE rollups_local ON CLUSTER cumulus\s+ADD COLUMN IF NOT EXISTS first_measure SimpleAggregateFunction\(min, Tuple/);
+    expect(rendered[2]).toMatch(/^ALTER TABLE rollups ON CLUSTER cumulus ADD COLUMN IF NOT EXISTS first_measure .* ADD COLUMN IF NOT EXISTS last_measure SimpleAggregateFunction\(max, Tuple/);
+    // The conversion is data: only the nodes' tables hold it.
+    expect(rendered[3]).toMatch(/^ALTER TABLE rollups_local ON CLUSTER cumulus UPDATE first_measure = .* WHERE 1 SETTINGS mutations_sync = 2$/);
+    expect(rendered.slice(4)).toEqual(['ALTER TABLE rollups_local ON CLUSTER cumulus DROP COLUMN IF EXISTS first, DROP COLUMN IF EXISTS last', 'ALTER TABLE rollups ON CLUSTER cumulus DROP COLUMN IF EXISTS first, DROP COLUMN IF EXISTS last']);
+    expect(renderMigrationsForCluster([ROLLUPS_WRITTEN_BY_WRITERS], { name: 'prod', database: 'cumulus' })[0]?.statements[0]).toBe('DROP VIEW IF EXISTS rollups_mv ON CLUSTER prod');
   });
 });
 
@@ -198,7 +215,7 @@ describe('statements of every kind', () => {
 
 // chDB cannot run ON CLUSTER (no Keeper), but its parser checks every rendered statement,
 // and with a one-shard cluster on itself it runs the layout: Distributed tables over the
-// local ones, the view on the local source, deduplication through the Distributed table.
+// local ones, the measure insert through them, deduplication through the Distributed tables.
 describe('on chDB', () => {
   let dir: string;
   let session: { close(): void };
@@ -236,39 +253,42 @@ describe('on chDB', () => {
     await expect(parses('CREATE TABLE t ON CLUSTER c (a UInt8) ENGINE = MergeTree ORDER BY a ORDER BY a')).rejects.toMatchObject({ code: 'CUMULUS_STORAGE_QUERY_FAILED' });
   });
 
-  it('runs the layout of 001 and 004: a replayed insert through the Distributed table is dropped, views included', async () => {
+  it('runs the layout of 001, 004 and 009: a replayed measure insert through the Distributed tables is dropped, rollups included', async () => {
     // What chDB can run: the same statements without ON CLUSTER and Keeper (plain MergeTree locals).
     const onOneNode = (sql: string) =>
       sql
         .replace(/ ON CLUSTER cumulus/g, '')
         .replace(/Replicated(\w*MergeTree)\('[^']*', '[^']*'(?:, )?/g, '$1(')
         .replace(/\breplicated_deduplication_window\b/g, 'non_replicated_deduplication_window');
-    for (const migration of renderMigrationsForCluster([METRICS_MEASURES_ROLLUPS, EVENTS_AUDIT_LOGS_RATED_USAGE], 'cumulus')) {
+    for (const migration of renderMigrationsForCluster([METRICS_MEASURES_ROLLUPS, EVENTS_AUDIT_LOGS_RATED_USAGE, ROLLUPS_WRITTEN_BY_WRITERS], 'cumulus')) {
       for (const sql of migration.statements) await store.command({ sql: onOneNode(sql) });
     }
-    const engines = await store.query<{ name: string; engine: string }>({ sql: "SELECT name, engine FROM system.tables WHERE database = currentDatabase() AND name IN ('measures', 'measures_local', 'rollups_mv', 'logs', 'logs_local') ORDER BY name" });
+    const engines = await store.query<{ name: string; engine: string }>({ sql: "SELECT name, engine FROM system.tables WHERE database = currentDatabase() AND name IN ('measures', 'measures_local', 'rollups', 'rollups_local', 'rollups_mv', 'logs', 'logs_local') ORDER BY name" });
     expect(engines).toEqual([
       { name: 'logs', engine: 'Distributed' },
       { name: 'logs_local', engine: 'ReplacingMergeTree' },
       { name: 'measures', engine: 'Distributed' },
       { name: 'measures_local', engine: 'MergeTree' },
-      { name: 'rollups_mv', engine: 'MaterializedView' },
+      { name: 'rollups', engine: 'Distributed' },
+      { name: 'rollups_local', engine: 'AggregatingMergeTree' },
     ]);
-    // The view hangs on the local table (on a cluster, each shard aggregates its own rows).
+    // Migration 9 dropped the view: nothing hangs on the measures any more (the writer fills the rollups).
     const dependents = await store.query<{ name: string; deps: string[] }>({ sql: "SELECT name, dependencies_table AS deps FROM system.tables WHERE database = currentDatabase() AND name IN ('measures', 'measures_local') ORDER BY name" });
-    expect(dependents).toEqual([{ name: 'measures', deps: [] }, { name: 'measures_local', deps: ['rollups_mv'] }]);
+    expect(dependents).toEqual([{ name: 'measures', deps: [] }, { name: 'measures_local', deps: [] }]);
     const metric = '00000000-0000-5000-8000-000000000001';
-    const rows = [1, 2, 3].map((n) => ({ metric_id: metric, ts: `2026-11-24T08:0${n}:00Z`, value: n, sample_id: `00000000-0000-4000-8000-00000000000${n}`, granularities: [60], retentions: [86_400] }));
-    await store.insert('measures', rows, { dedupToken: 'g:cumulus.samples:0:0-2' });
-    await store.insert('measures', rows, { dedupToken: 'g:cumulus.samples:0:0-2' });
+    const policy: ArchivePolicy = { name: 'minutes-for-a-day', back_window: 0, aggregation_methods: ['mean'], definition: [{ granularity: 60, points: 1440 }] };
+    const rows = [1, 2, 3].map((n) => ({ metricId: metric, tsMicros: Date.parse(`2026-11-24T08:0${n}:00Z`) * 1000, value: n, sampleId: `00000000-0000-4000-8000-00000000000${n}`, policy }));
+    await insertMeasureRows(store, rows, { dedupToken: 'g:cumulus.samples:0:0-2' });
+    await insertMeasureRows(store, rows, { dedupToken: 'g:cumulus.samples:0:0-2' });
     const counts = async () => ({
       measures: (await store.query<{ c: string }>({ sql: 'SELECT count() AS c FROM measures' }))[0]?.c,
       local: (await store.query<{ c: string }>({ sql: 'SELECT count() AS c FROM measures_local' }))[0]?.c,
       rollups: (await store.query<{ c: string }>({ sql: 'SELECT sum(count) AS c FROM rollups WHERE metric_id = {m:UUID}', params: { m: metric } }))[0]?.c,
+      rollupsLocal: (await store.query<{ c: string }>({ sql: 'SELECT sum(count) AS c FROM rollups_local WHERE metric_id = {m:UUID}', params: { m: metric } }))[0]?.c,
     });
-    expect(await counts()).toEqual({ measures: '3', local: '3', rollups: '3' });
+    expect(await counts()).toEqual({ measures: '3', local: '3', rollups: '3', rollupsLocal: '3' });
     // Another token is another batch: stored again, which shows the check above can fail.
-    await store.insert('measures', rows, { dedupToken: 'g:cumulus.samples:0:3-5' });
-    expect(await counts()).toEqual({ measures: '6', local: '6', rollups: '6' });
+    await insertMeasureRows(store, rows, { dedupToken: 'g:cumulus.samples:0:3-5' });
+    expect(await counts()).toEqual({ measures: '6', local: '6', rollups: '6', rollupsLocal: '6' });
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { TokenInfo } from '../../../core/index.ts';
-import type { ArchivePolicy, BoundQuery, ClickHouseDriver, ResourceType } from '../../../storage/index.ts';
+import type { ArchivePolicy, BoundQuery, ClickHouseDriver, NativeBlock, ResourceType } from '../../../storage/index.ts';
 import { AccessPolicy, DEFAULT_ACCESS_RULES } from '../../access-policy.ts';
 import type { ApiContext } from '../../context.ts';
 import type { ResourceMeasures } from './mapping.ts';
@@ -21,6 +21,27 @@ interface Stored {
   metrics: Array<Record<string, unknown>>;
 }
 
+/** The columns of a measures/rollups Native block as row objects (the types those blocks use). */
+function rowsOfBlock(block: NativeBlock): Array<Record<string, unknown>> {
+  const rows: Array<Record<string, unknown>> = Array.from({ length: block.rows }, () => ({}));
+  for (const column of block.columns) {
+    const data = Buffer.isBuffer(column.data) ? column.data : Buffer.concat(column.data as Buffer[]);
+    for (let i = 0; i < block.rows; i++) {
+      const row = rows[i] as Record<string, unknown>;
+      if (column.type === 'Float64') row[column.name] = data.readDoubleLE(i * 8);
+      else if (column.type === 'UUID') {
+        const hex = Buffer.concat([Buffer.from(data.subarray(i * 16, i * 16 + 8)).reverse(), Buffer.from(data.subarray(i * 16 + 8, i * 16 + 16)).reverse()]).toString('hex');
+        row[column.name] = `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+      } else if (column.type === 'Array(UInt32)') {
+        const end = Number(data.readBigUInt64LE(i * 8));
+        const start = i === 0 ? 0 : Number(data.readBigUInt64LE((i - 1) * 8));
+        row[column.name] = Array.from({ length: end - start }, (_, j) => data.readUInt32LE(block.rows * 8 + (start + j) * 4));
+      }
+    }
+  }
+  return rows;
+}
+
 function harness(stored: Stored) {
   const inserts: Array<{ table: string; rows: Array<Record<string, unknown>> }> = [];
   const store = {
@@ -32,6 +53,9 @@ function harness(stored: Stored) {
     },
     async insert(table: string, rows: readonly object[]) {
       inserts.push({ table, rows: rows as Array<Record<string, unknown>> });
+    },
+    async insertNative(table: string, block: NativeBlock) {
+      inserts.push({ table, rows: rowsOfBlock(block) });
     },
   } as unknown as ClickHouseDriver;
   const context = {
@@ -54,7 +78,7 @@ describe('writePushedMeasures', () => {
     const h = harness({ resources: [], metrics: [] });
     const result = await writePushedMeasures(h.context, member('p1'), TYPE, [push('controller-1', { 'cpu.idle': [97, 95], 'cpu.user': [3] })]);
     expect(result).toEqual({ resources: { created: 1 }, metrics: { created: 2 }, measures: { accepted: 3, refused: 0 } });
-    expect(h.inserts.map((i) => i.table)).toEqual(['resources', 'metrics', 'measures']);
+    expect(h.inserts.map((i) => i.table)).toEqual(['resources', 'metrics', 'measures', 'rollups']);
     expect(h.table('resources')).toEqual([expect.objectContaining({ id: 'controller-1', type: 'telegraf', project_id: 'p1', user_id: 'user-of-p1', type_generation: 2, ended_at: null })]);
     expect(h.table('metrics').map((m) => [m.name, m.resource_id, m.project_id, m.archive_policy_name, m.deleted])).toEqual([
       ['cpu.idle', 'controller-1', 'p1', 'by-rule', 0],

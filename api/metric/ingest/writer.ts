@@ -104,7 +104,7 @@ export async function writePushedMeasures(context: ApiContext, identity: TokenIn
   result.metrics.created = newMetrics.length;
 
   // 3. the measures, in one insert.
-  const written = await writeMeasureBatch(context.store, writes, { now });
+  const written = await writeMeasureBatch(context.store, writes, { now, observer: context.hotRollups ?? null });
   result.measures = { accepted: written.accepted, refused: written.refused.length };
   return result;
 }

@@ -1,0 +1,230 @@
+/**
+ * ClickHouse's Native format, written from JavaScript for the columns the measure path
+ * inserts: a block is its column and row counts, then each column's name, type and values
+ * one after the other. The engine reads it without parsing text, which is why the measure
+ * insert uses it (docs/archive-policies.md, "Ingestion speed"). Only the types below are
+ * written; each one's layout is what the engine itself writes (checked in the tests by
+ * reading blocks back through chDB):
+ * - UInt32, UInt64, Float64, DateTime (UInt32 seconds), DateTime64(6) (Int64 microseconds):
+ *   little-endian fixed width;
+ * - UUID: the high then the low 64 bits, each little-endian (not the text's byte order);
+ * - Array(UInt32): every row's end offset (UInt64, cumulative), then all the elements;
+ * - Tuple(DateTime64(6, 'UTC'), Float64): the tuple's element columns one after the other
+ *   (every time, then every value): a TimeValueColumn;
+ * - AggregateFunction(argMin|argMax, Float64, DateTime64(6, 'UTC')): per row the state the
+ *   engine stores, `[1][value Float64][1][time Int64]` (a flag before each of the argument
+ *   and the key). Parts on disk keep this layout, so it cannot change between versions.
+ */
+
+export type NativeColumnType =
+  | 'UInt32'
+  | 'UInt64'
+  | 'Float64'
+  | "DateTime('UTC')"
+  | "DateTime64(6, 'UTC')"
+  | 'UUID'
+  | 'Array(UInt32)'
+  | "AggregateFunction(argMin, Float64, DateTime64(6, 'UTC'))"
+  | "AggregateFunction(argMax, Float64, DateTime64(6, 'UTC'))"
+  | "Tuple(DateTime64(6, 'UTC'), Float64)";
+
+export interface NativeColumn {
+  readonly name: string;
+  readonly type: NativeColumnType;
+  /** The column's values in Native layout (see the column builders), in one or several pieces. */
+  readonly data: Buffer | readonly Buffer[];
+}
+
+/** A block to insert: the columns (all of `rows` values) and, for the INSERT, their names. */
+export interface NativeBlock {
+  readonly rows: number;
+  readonly columns: readonly NativeColumn[];
+}
+
+function varUInt(n: number): Buffer {
+  const out: number[] = [];
+  let rest = n;
+  do {
+    let byte = rest & 0x7f;
+    rest = Math.floor(rest / 128);
+    if (rest > 0) byte |= 0x80;
+    out.push(byte);
+  } while (rest > 0);
+  return Buffer.from(out);
+}
+
+function lengthPrefixed(text: string): Buffer {
+  const bytes = Buffer.from(text, 'utf8');
+  return Buffer.concat([varUInt(bytes.length), bytes]);
+}
+
+/** The bytes of a block as INSERT ... FORMAT Native reads them, in pieces (to write out without copying them together). */
+export function nativeBlockPieces(block: NativeBlock): Buffer[] {
+  const parts: Buffer[] = [varUInt(block.columns.length), varUInt(block.rows)];
+  for (const column of block.columns) {
+    parts.push(lengthPrefixed(column.name), lengthPrefixed(column.type));
+    if (Buffer.isBuffer(column.data)) parts.push(column.data);
+    else parts.push(...(column.data as readonly Buffer[]));
+  }
+  return parts;
+}
+
+/** The bytes of a block, in one buffer. */
+export function encodeNativeBlock(block: NativeBlock): Buffer {
+  return Buffer.concat(nativeBlockPieces(block));
+}
+
+/** The `(a, b, c)` column list of an INSERT of the block. */
+export function nativeColumnList(block: NativeBlock): string {
+  return `(${block.columns.map((c) => c.name).join(', ')})`;
+}
+
+/** The `a Type, b Type` structure of the block, for table functions reading it (file, input). */
+export function nativeStructure(block: NativeBlock): string {
+  return block.columns.map((c) => `${c.name} ${c.type}`).join(', ');
+}
+
+const HEX = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const UUID_CACHE_LIMIT = 200_000;
+const uuidBytes = new Map<string, Buffer>();
+
+/** The 16 bytes ClickHouse stores for a UUID text; cached, as the same metric ids repeat in every block. */
+export function uuidNative(id: string): Buffer {
+  let bytes = uuidBytes.get(id);
+  if (bytes !== undefined) return bytes;
+  if (!HEX.test(id)) throw new RangeError(`not a UUID: ${JSON.stringify(id)}`);
+  const hex = id.replace(/-/g, '');
+  const raw = Buffer.from(hex, 'hex');
+  bytes = Buffer.alloc(16);
+  // Each 64-bit half little-endian: reverse the bytes within each half.
+  for (let i = 0; i < 8; i++) {
+    bytes[i] = raw[7 - i] as number;
+    bytes[8 + i] = raw[15 - i] as number;
+  }
+  if (uuidBytes.size >= UUID_CACHE_LIMIT) uuidBytes.clear();
+  uuidBytes.set(id, bytes);
+  return bytes;
+}
+
+/** A UUID's 16 stored bytes as four 32-bit words (for aligned writes into a column). */
+const uuidWords = new Map<string, Uint32Array>();
+function uuidAsWords(id: string): Uint32Array {
+  let words = uuidWords.get(id);
+  if (words === undefined) {
+    const bytes = uuidNative(id);
+    words = new Uint32Array(4);
+    for (let i = 0; i < 4; i++) words[i] = bytes.readUInt32LE(i * 4);
+    if (uuidWords.size >= UUID_CACHE_LIMIT) uuidWords.clear();
+    uuidWords.set(id, words);
+  }
+  return words;
+}
+
+/**
+ * A column builder: `rows` fixed-width values written by index, into memory of its own
+ * (aligned, so 4- and 8-byte values go through typed-array views rather than byte writes;
+ * this runs for every measure). Native is little-endian, as are the hosts this runs on.
+ */
+export class FixedColumn {
+  readonly data: Buffer;
+  private readonly u32: Uint32Array;
+  private readonly f64: Float64Array | null;
+  constructor(
+    rows: number,
+    readonly width: number,
+  ) {
+    const memory = new ArrayBuffer(rows * width);
+    this.data = Buffer.from(memory);
+    this.u32 = width % 4 === 0 ? new Uint32Array(memory) : new Uint32Array(0);
+    this.f64 = width === 8 ? new Float64Array(memory) : null;
+  }
+  uint32(row: number, value: number): void {
+    this.u32[row] = value;
+  }
+  /** A UInt64 or Int64 given as a safe integer (counts, microseconds). */
+  int64(row: number, value: number): void {
+    const high = Math.floor(value / 0x1_0000_0000);
+    this.u32[row * 2] = value - high * 0x1_0000_0000;
+    this.u32[row * 2 + 1] = high;
+  }
+  float64(row: number, value: number): void {
+    (this.f64 as Float64Array)[row] = value;
+  }
+  uuid(row: number, id: string): void {
+    const words = uuidAsWords(id);
+    const at = row * 4;
+    this.u32[at] = words[0] as number;
+    this.u32[at + 1] = words[1] as number;
+    this.u32[at + 2] = words[2] as number;
+    this.u32[at + 3] = words[3] as number;
+  }
+  /** An argMin/argMax(Float64, DateTime64(6)) state: value and time, each flagged present. */
+  argState(row: number, value: number, micros: number): void {
+    const at = row * 18;
+    this.data[at] = 1;
+    this.data.writeDoubleLE(value, at + 1);
+    this.data[at + 9] = 1;
+    const high = Math.floor(micros / 0x1_0000_0000);
+    this.data.writeUInt32LE(micros - high * 0x1_0000_0000, at + 10);
+    this.data.writeInt32LE(high, at + 14);
+  }
+}
+
+/** A Tuple(DateTime64(6), Float64) column: the times, then the values. */
+export class TimeValueColumn {
+  private readonly times: FixedColumn;
+  private readonly values: FixedColumn;
+  constructor(readonly rows: number) {
+    this.times = new FixedColumn(rows, 8);
+    this.values = new FixedColumn(rows, 8);
+  }
+  set(row: number, micros: number, value: number): void {
+    this.times.int64(row, micros);
+    this.values.float64(row, value);
+  }
+  get data(): readonly Buffer[] {
+    return [this.times.data, this.values.data];
+  }
+}
+
+/** An Array(UInt32) column of runs of rows that share one array each: `[rows, array]` pairs. */
+export function uint32ArrayColumnOfRuns(runs: ReadonlyArray<readonly [number, readonly number[]]>): readonly Buffer[] {
+  let rows = 0;
+  let total = 0;
+  for (const [n, v] of runs) {
+    rows += n;
+    total += n * v.length;
+  }
+  const offsetsMemory = new ArrayBuffer(rows * 8);
+  const offsets = new Uint32Array(offsetsMemory);
+  const elements = new Uint32Array(total);
+  let row = 0;
+  let end = 0;
+  for (const [n, v] of runs) {
+    const width = v.length;
+    for (let i = 0; i < n; i++, row++) {
+      for (let j = 0; j < width; j++) elements[end + j] = v[j] as number;
+      end += width;
+      // UInt64 offsets: the low word (the high one stays 0 below 2^32 elements).
+      offsets[row * 2] = end;
+    }
+  }
+  return [Buffer.from(offsetsMemory), Buffer.from(elements.buffer, elements.byteOffset, elements.byteLength)];
+}
+
+/** An Array(UInt32) column where many rows share one of a few arrays (the policy levels). */
+export function uint32ArrayColumn(values: readonly (readonly number[])[]): Buffer {
+  let total = 0;
+  for (const v of values) total += v.length;
+  const offsets = Buffer.allocUnsafe(values.length * 8);
+  const elements = Buffer.allocUnsafe(total * 4);
+  let end = 0;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i] as readonly number[];
+    for (let j = 0; j < v.length; j++) elements.writeUInt32LE(v[j] as number, (end + j) * 4);
+    end += v.length;
+    offsets.writeUInt32LE(end % 0x1_0000_0000, i * 8);
+    offsets.writeUInt32LE(Math.floor(end / 0x1_0000_0000), i * 8 + 4);
+  }
+  return Buffer.concat([offsets, elements]);
+}
