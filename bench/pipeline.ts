@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KafkaStream, TelemetryRegistry, type ComponentTelemetry, encodeMeasureBatch, metricId, sampleId, SampleSigner, silentLogger, systemClock, type MeasureSeries, type Sample } from '../core/index.ts';
 import { createResourceIndex, createSampleWriter } from '../pipeline/index.ts';
-import { ArchivePolicyResolver, BUILTIN_ARCHIVE_POLICIES, createChdbDriver, HotRollups, migrate, readMeasureRows, selectCrossMetricAggregate, selectMeasures, type ArchivePolicy, type ClickHouseDriver } from '../storage/index.ts';
+import { ArchivePolicyResolver, BUILTIN_ARCHIVE_POLICIES, createChdbDriver, HotRollups, migrate, selectCrossMetricAggregate, selectMeasures, type ArchivePolicy, type ClickHouseDriver } from '../storage/index.ts';
 import { benchGnocchi, GNOCCHI_PEER, gnocchiAvailability, startGnocchi, stopGnocchi, type GnocchiFigures } from './gnocchi-peer.ts';
 import { progress, type BenchRow } from './report.ts';
 
@@ -25,8 +25,6 @@ export interface ReadFigures {
   /** One metric's day at 60 s (mean) as a ClickHouse query, milliseconds. */
   singleP50Ms: number;
   singleP95Ms: number;
-  /** The same read served by the hot rollups the writer kept (storage/hot-rollups.ts), in process, milliseconds. */
-  hotP50Ms: number;
   /** Mean across the metrics of their per-metric means, a day at 60 s, milliseconds. */
   crossP50Ms: number;
   crossMetrics: number;
@@ -166,7 +164,7 @@ export async function benchPipeline(brokers: readonly string[], shape: PipelineS
       if (waited > 120_000) throw new Error('the warm-up measure was not stored within 2 minutes');
       await new Promise((r) => setTimeout(r, 100));
     }
-    const chunk = form === 'samples' ? SEND_CHUNK : 10;
+    const chunk = form === 'samples' ? SEND_CHUNK : 100;
     const started = performance.now();
     for (let i = 0; i < records.length; i += chunk) await stream.send(target, records.slice(i, i + chunk));
     records.length = 0;
@@ -194,14 +192,6 @@ export async function benchPipeline(brokers: readonly string[], shape: PipelineS
       single.push(performance.now() - t);
       if (rows.length !== Math.min(shape.points, 1440)) throw new Error(`a single-metric read returned ${rows.length} points, expected ${Math.min(shape.points, 1440)}`);
     }
-    const hotReads: number[] = [];
-    for (let i = 0; i < SINGLE_READS; i++) {
-      const t = performance.now();
-      const rows = await readMeasureRows(store, hot, { metricId: ids[i % ids.length] as string, method: 'mean', granularity: 60, start, stop, now }, POLICY);
-      hotReads.push(performance.now() - t);
-      if (rows.length !== Math.min(shape.points, 1440)) throw new Error(`a hot read returned ${rows.length} points, expected ${Math.min(shape.points, 1440)}`);
-    }
-    hotReads.sort((a, b) => a - b);
     const cross: number[] = [];
     for (let i = 0; i < CROSS_READS; i++) {
       const t = performance.now();
@@ -211,7 +201,7 @@ export async function benchPipeline(brokers: readonly string[], shape: PipelineS
     }
     single.sort((a, b) => a - b);
     cross.sort((a, b) => a - b);
-    return { ingest, reads: { singleP50Ms: percentile(single, 50), singleP95Ms: percentile(single, 95), hotP50Ms: percentile(hotReads, 50), crossP50Ms: percentile(cross, 50), crossMetrics: ids.length } };
+    return { ingest, reads: { singleP50Ms: percentile(single, 50), singleP95Ms: percentile(single, 95), crossP50Ms: percentile(cross, 50), crossMetrics: ids.length } };
   } finally {
     await stream.stop().catch(() => undefined);
     await store.close().catch(() => undefined);
@@ -259,10 +249,8 @@ export async function benchPipelineBesideGnocchi(brokers: readonly string[]): Pr
   ours.forEach(({ ingest, reads }, i) => {
     const theirs = peer?.ingestion[i]?.measuresPerSecond ?? null;
     rows.push(row(`measures/s end to end, ${ingest.shape.metrics} metrics x ${ingest.shape.points} points (Kafka -> ClickHouse rollups; Gnocchi: API -> metricd)`, ingest.measuresPerSecond, 'measures/s', theirs));
-    if (reads) {
-      rows.push(row(`one metric's day at 60 s (${Math.min(ingest.shape.points, 1440)} points), p50: the ClickHouse query (Gnocchi: over HTTP)`, reads.singleP50Ms, 'ms', peer?.reads[i]?.p50Ms ?? null, 'lower'));
-      rows.push(row(`one metric's day at 60 s (${Math.min(ingest.shape.points, 1440)} points), p50: hot rollups in memory, in process (Gnocchi: over HTTP; over HTTP see the api suite)`, reads.hotP50Ms, 'ms', peer?.reads[i]?.p50Ms ?? null, 'lower'));
-    }
+    // Over HTTP, from the hot rollups as `cumulus up` serves them: the api suite (bench/api.ts).
+    if (reads) rows.push(row(`one metric's day at 60 s (${Math.min(ingest.shape.points, 1440)} points), p50: the ClickHouse query alone (Gnocchi: over HTTP; ours over HTTP in the api suite)`, reads.singleP50Ms, 'ms', peer?.reads[i]?.p50Ms ?? null, 'lower'));
   });
   const crossOurs = ours[1]?.reads;
   const crossTheirs = peer?.aggregates.find((a) => a.metrics === large.metrics);

@@ -2,27 +2,30 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createChdbDriver, migrate, type ClickHouseDriver } from '../storage/index.ts';
+import { createChdbDriver, insertMeasureRuns, migrate, MIGRATIONS, type ArchivePolicy, type ClickHouseDriver, type MeasureRun } from '../storage/index.ts';
 import { progress, type BenchRow } from './report.ts';
 
 /**
  * What chDB itself costs per measure on this machine, before any of our code: the floor
  * under the pipeline's ingestion figure (issue 5 asks for 10x Gnocchi's 1000 x 1000 rate,
  * about 1.1 M measures/s here). One million measures (1000 metrics x 1000 points at 60 s),
- * inserted into the `measures` table in 200,000-row blocks:
- * - as JSONEachRow text (what the pipeline sends today), with the rollups' view;
- * - as Native columns read from a file (`INSERT ... SELECT FROM file(..., Native)`), with the view;
- * - the same without the view (the raw table alone);
- * - Native with a view that skips the GROUP BY and keeps first/last as (time, value)
- *   tuples under min/max: a candidate rollup design, into a table of its own.
- * The JSON and Native payloads are built before the clock starts for each insert.
+ * inserted in 200,000-row blocks:
+ * - as JSONEachRow text into `measures` with the rollups' materialized view (the schema
+ *   before migration 9, what the pipeline did until then);
+ * - through storage's measure insert (what every writer does since migration 9): the
+ *   rollup rows computed in JavaScript and both tables written as Native blocks; the
+ *   clock includes that JavaScript, from runs of the metrics' measures;
+ * - Native columns into `measures` alone (no rollups at all): the engine's own ceiling.
+ * Payloads other than the measure insert's are built before the clock starts.
  */
 
 const METRICS = 1000;
 const POINTS = 1000;
 const BLOCK = 200_000;
+/** One 60 s level kept a day, as the pipeline benchmark's policy. */
+const POLICY: ArchivePolicy = { name: 'floor-60s-1d', back_window: 0, aggregation_methods: ['mean'], definition: [{ granularity: 60, points: 1440 }] };
 
-type Variant = 'json' | 'native' | 'native-no-view' | 'native-tuple-view';
+type Variant = 'json-view' | 'measure-insert' | 'native-no-rollups';
 
 function str(text: string): Buffer {
   const bytes = Buffer.from(text);
@@ -85,24 +88,26 @@ function jsonBlock(metrics: readonly Buffer[], startMs: number, offset: number, 
 }
 
 async function prepare(store: ClickHouseDriver, variant: Variant): Promise<void> {
-  await migrate(store);
-  if (variant === 'json' || variant === 'native') return;
-  await store.command({ sql: 'DROP VIEW rollups_mv' });
-  if (variant === 'native-tuple-view') {
-    await store.command({
-      sql: `CREATE TABLE rollups_tuples (metric_id UUID, granularity UInt32, bucket DateTime('UTC'),
-        expires SimpleAggregateFunction(max, DateTime('UTC')), count SimpleAggregateFunction(sum, UInt64),
-        sum SimpleAggregateFunction(sum, Float64), min SimpleAggregateFunction(min, Float64), max SimpleAggregateFunction(max, Float64),
-        sumsq SimpleAggregateFunction(sum, Float64), first SimpleAggregateFunction(min, Tuple(DateTime64(6, 'UTC'), Float64)),
-        last SimpleAggregateFunction(max, Tuple(DateTime64(6, 'UTC'), Float64))) ENGINE = AggregatingMergeTree ORDER BY (metric_id, granularity, bucket)`,
-    });
-    await store.command({
-      sql: `CREATE MATERIALIZED VIEW rollups_tuples_mv TO rollups_tuples AS SELECT metric_id, g AS granularity,
-        toDateTime(intDiv(toUnixTimestamp(ts), g) * g, 'UTC') AS bucket, toDateTime(intDiv(toUnixTimestamp(ts), g) * g + r, 'UTC') AS expires,
-        toUInt64(1) AS count, value AS sum, value AS min, value AS max, value * value AS sumsq, (ts, value) AS first, (ts, value) AS last
-        FROM measures ARRAY JOIN granularities AS g, retentions AS r`,
-    });
+  // Before migration 9 the view filled the rollups; from it on the writers do.
+  await migrate(store, variant === 'json-view' ? MIGRATIONS.filter((m) => m.id < 9) : MIGRATIONS);
+}
+
+/** One block's measures as runs of one metric each (the form the writers hand the measure insert). */
+function runsOf(metrics: readonly Buffer[], startMs: number, offset: number, rows: number): MeasureRun[] {
+  const byMetric = new Map<number, { timestamps: number[]; values: number[] }>();
+  for (let i = 0; i < rows; i++) {
+    const k = offset + i;
+    const point = Math.floor(k / METRICS);
+    const m = k % METRICS;
+    let run = byMetric.get(m);
+    if (run === undefined) {
+      run = { timestamps: [], values: [] };
+      byMetric.set(m, run);
+    }
+    run.timestamps.push((startMs + point * 60_000) * 1000);
+    run.values.push(((m * 31 + point * 17) % 1000) / 10);
   }
+  return [...byMetric].map(([m, run]) => ({ metricId: uuidText(metrics[m] as Buffer), policy: POLICY, sampleId: '00000000-0000-0000-0000-000000000000', ...run }));
 }
 
 async function measure(variant: Variant): Promise<number> {
@@ -116,10 +121,14 @@ async function measure(variant: Variant): Promise<number> {
     for (let offset = 0, n = 0; offset < METRICS * POINTS; offset += BLOCK, n++) {
       const rows = Math.min(BLOCK, METRICS * POINTS - offset);
       let started: number;
-      if (variant === 'json') {
+      if (variant === 'json-view') {
         const text = jsonBlock(metrics, startMs, offset, rows);
         started = performance.now();
         await store.insertJsonEachRow('measures', text, { dedupToken: `floor-${n}` });
+      } else if (variant === 'measure-insert') {
+        const runs = runsOf(metrics, startMs, offset, rows);
+        started = performance.now();
+        await insertMeasureRuns(store, runs, { dedupToken: `floor-${n}` });
       } else {
         const file = join(dir, `block-${n}.native`);
         writeFileSync(file, nativeBlock(metrics, startMs, offset, rows));
@@ -131,6 +140,10 @@ async function measure(variant: Variant): Promise<number> {
     }
     const [row] = await store.query<{ n: string }>({ sql: 'SELECT count() AS n FROM measures' });
     if (Number(row?.n) !== METRICS * POINTS) throw new Error(`${variant}: ${row?.n ?? 0} measures stored, expected ${METRICS * POINTS}`);
+    if (variant !== 'native-no-rollups') {
+      const [rolled] = await store.query<{ n: string }>({ sql: 'SELECT sum(count) AS n FROM rollups' });
+      if (Number(rolled?.n) !== METRICS * POINTS) throw new Error(`${variant}: the rollups count ${rolled?.n ?? 0} measures, expected ${METRICS * POINTS}`);
+    }
     return (METRICS * POINTS) / seconds;
   } finally {
     await store.close().catch(() => undefined);
@@ -139,16 +152,15 @@ async function measure(variant: Variant): Promise<number> {
 }
 
 const LABELS: Record<Variant, string> = {
-  json: 'chDB insert alone: JSONEachRow text, with the rollups view (the pipeline today)',
-  native: 'chDB insert alone: Native columns, with the rollups view',
-  'native-no-view': 'chDB insert alone: Native columns, raw measures only (no rollups)',
-  'native-tuple-view': 'chDB insert alone: Native, a rollups view without GROUP BY (first/last as tuples)',
+  'json-view': 'chDB: JSONEachRow into measures, rollups by the view (before migration 9)',
+  'measure-insert': "storage's measure insert: rollups computed in JS, measures and rollups as Native blocks (since migration 9)",
+  'native-no-rollups': 'chDB: Native columns into measures alone, no rollups (the ceiling)',
 };
 
 /** Measures per second chDB takes for each way in: the ceiling any pipeline on top of it has here. */
 export async function benchStorageFloor(): Promise<BenchRow[]> {
   const rows: BenchRow[] = [];
-  for (const variant of ['json', 'native', 'native-no-view', 'native-tuple-view'] as const) {
+  for (const variant of ['json-view', 'measure-insert', 'native-no-rollups'] as const) {
     rows.push({ suite: 'storage-floor', name: `${LABELS[variant]}, 1000 x 1000`, value: await measure(variant), unit: 'measures/s', peer: null, peer_value: null });
   }
   return rows;

@@ -73,6 +73,8 @@ export interface Platform {
   readonly adminPasswordGenerated: boolean;
   readonly cloud: Cloud;
   readonly store: ClickHouseDriver;
+  /** Recently written metrics' rollups in memory, which the API reads first (null when api.hotReadsMiB is 0). */
+  readonly hotRollups: HotRollups | null;
   readonly bus: Bus;
   readonly stream: Stream;
   readonly telemetry: TelemetryRegistry;
@@ -361,6 +363,7 @@ export async function startPlatform(config: CumulusConfig, options: PlatformOpti
       adminPasswordGenerated: admin.generated,
       cloud,
       store,
+      hotRollups,
       bus,
       stream,
       telemetry,

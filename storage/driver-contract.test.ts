@@ -7,7 +7,7 @@
 import { TupleParam } from '@clickhouse/client';
 import { describe, expect, it } from 'vitest';
 import type { ClickHouseDriver } from './driver.ts';
-import { FixedColumn, uint32ArrayColumn, type NativeBlock } from './native-block.ts';
+import { FixedColumn, uint32ArrayColumnOfRuns, type NativeBlock } from './native-block.ts';
 import { dateParamText, toBoundParams } from './chdb-driver.ts';
 
 const TS = new Date('2024-01-02T03:04:05.678Z');
@@ -220,7 +220,7 @@ export function driverContract(label: string, getDriver: () => ClickHouseDriver)
       const table = `native_${label.replace(/[^a-z]/g, '')}`;
       await d.command({
         sql: `CREATE TABLE ${table} (id UUID, n UInt32, big UInt64, x Float64, at DateTime('UTC'), ts DateTime64(6, 'UTC'), levels Array(UInt32),
-          first AggregateFunction(argMin, Float64, DateTime64(6, 'UTC')), last AggregateFunction(argMax, Float64, DateTime64(6, 'UTC')))
+          first SimpleAggregateFunction(min, Tuple(DateTime64(6, 'UTC'), Float64)))
           ENGINE = MergeTree ORDER BY id SETTINGS non_replicated_deduplication_window = 100`,
       });
       const ids = ['01234567-89ab-cdef-0123-456789abcdef', 'ffffffff-0000-4000-8000-000000000001'];
@@ -230,8 +230,8 @@ export function driverContract(label: string, getDriver: () => ClickHouseDriver)
       const x = new FixedColumn(2, 8);
       const at = new FixedColumn(2, 4);
       const ts = new FixedColumn(2, 8);
-      const first = new FixedColumn(2, 18);
-      const last = new FixedColumn(2, 18);
+      const firstTs = new FixedColumn(2, 8);
+      const firstValue = new FixedColumn(2, 8);
       const micros = [1_704_164_645_678_901, 1];
       for (let i = 0; i < 2; i++) {
         id.uuid(i, ids[i] as string);
@@ -240,8 +240,8 @@ export function driverContract(label: string, getDriver: () => ClickHouseDriver)
         x.float64(i, i === 0 ? -0.1 : 1e300);
         at.uint32(i, 1_704_164_645 + i);
         ts.int64(i, micros[i] as number);
-        first.argState(i, 1.5 + i, micros[i] as number);
-        last.argState(i, -2.5 - i, micros[i] as number);
+        firstTs.int64(i, micros[i] as number);
+        firstValue.float64(i, 1.5 + i);
       }
       const block: NativeBlock = {
         rows: 2,
@@ -252,20 +252,19 @@ export function driverContract(label: string, getDriver: () => ClickHouseDriver)
           { name: 'x', type: 'Float64', data: x.data },
           { name: 'at', type: "DateTime('UTC')", data: at.data },
           { name: 'ts', type: "DateTime64(6, 'UTC')", data: ts.data },
-          { name: 'levels', type: 'Array(UInt32)', data: uint32ArrayColumn([[60, 3600], []]) },
-          { name: 'first', type: "AggregateFunction(argMin, Float64, DateTime64(6, 'UTC'))", data: first.data },
-          { name: 'last', type: "AggregateFunction(argMax, Float64, DateTime64(6, 'UTC'))", data: last.data },
+          { name: 'levels', type: 'Array(UInt32)', data: uint32ArrayColumnOfRuns([[1, [60, 3600]], [1, []]]) },
+          { name: 'first', type: "Tuple(DateTime64(6, 'UTC'), Float64)", data: [firstTs.data, firstValue.data] },
         ],
       };
       await d.insertNative(table, block, { dedupToken: 'native-1' });
       await d.insertNative(table, block, { dedupToken: 'native-1' });
       await d.insertNative(table, { rows: 0, columns: [] });
       const rows = await d.query({
-        sql: `SELECT toString(id) AS id, n, big, x, toUnixTimestamp(at) AS at, toUnixTimestamp64Micro(ts) AS us, levels, finalizeAggregation(first) AS f, finalizeAggregation(last) AS l FROM ${table} ORDER BY n`,
+        sql: `SELECT toString(id) AS id, n, big, x, toUnixTimestamp(at) AS at, toUnixTimestamp64Micro(ts) AS us, levels, toString(toUnixTimestamp64Micro(first.1)) AS fts, first.2 AS f FROM ${table} ORDER BY n`,
       });
       expect(rows).toEqual([
-        { id: ids[0], n: 4_000_000_000, big: String(2 ** 53 - 1), x: -0.1, at: 1_704_164_645, us: String(micros[0]), levels: [60, 3600], f: 1.5, l: -2.5 },
-        { id: ids[1], n: 4_000_000_001, big: String(2 ** 53 - 2), x: 1e300, at: 1_704_164_646, us: '1', levels: [], f: 2.5, l: -3.5 },
+        { id: ids[0], n: 4_000_000_000, big: String(2 ** 53 - 1), x: -0.1, at: 1_704_164_645, us: String(micros[0]), levels: [60, 3600], fts: String(micros[0]), f: 1.5 },
+        { id: ids[1], n: 4_000_000_001, big: String(2 ** 53 - 2), x: 1e300, at: 1_704_164_646, us: '1', levels: [], fts: '1', f: 2.5 },
       ]);
       await expect(d.insertNative('no_such_table', block)).rejects.toMatchObject({ code: 'CUMULUS_STORAGE_QUERY_FAILED' });
     });

@@ -7,6 +7,7 @@ import type { ClickHouseDriver } from './driver.ts';
 import { HotRollups, readMeasureRows, type HotReadQuery } from './hot-rollups.ts';
 import { writeMeasureBatch, type MeasureInput } from './measure-writes.ts';
 import { ROLLUP_METHODS, selectMeasures, type MeasureRow } from './queries/measures.ts';
+import { RollupColumns } from './rollup-rows.ts';
 import { selectRollupStates, type RollupStateRow } from './queries/rollup-states.ts';
 
 const HOUR_MS = 3_600_000;
@@ -220,7 +221,7 @@ describe('HotRollups (chDB)', () => {
     // A later write claiming "nothing before" (a stale back-window read) must not create one.
     const later = new Set([id]);
     hot.writing(later);
-    hot.written(later, [{ metricId: id, granularity: 60, bucket: T0 / 1000, expires: T0 / 1000 + 86_400, count: 1, sum: 1, min: 1, max: 1, sumsq: 1, firstTs: T0 * 1000, firstValue: 1, lastTs: T0 * 1000, lastValue: 1 }], later);
+    hot.written(later, RollupColumns.of([{ metricId: id, granularity: 60, bucket: T0 / 1000, expires: T0 / 1000 + 86_400, count: 1, sum: 1, min: 1, max: 1, sumsq: 1, firstTs: T0 * 1000, firstValue: 1, lastTs: T0 * 1000, lastValue: 1 }]), later);
     expect(hot.has(id)).toBe(false);
     // Reads still answer exactly (through ClickHouse, then from the loaded states).
     await loadThrough(hot, id);

@@ -26,7 +26,7 @@ import type { ArchivePolicy } from './archive-policies.ts';
 import type { ClickHouseDriver } from './driver.ts';
 import { ROLLUP_METHODS, selectMeasures, type MeasureRow, type MeasuresQuery, type RollupMethod } from './queries/measures.ts';
 import { selectRollupStates, type RollupStateRow } from './queries/rollup-states.ts';
-import type { RollupRow, RollupWriteObserver } from './rollup-rows.ts';
+import type { RollupColumns, RollupWriteObserver } from './rollup-rows.ts';
 
 /** Memory the entries may take, bytes. */
 export const DEFAULT_HOT_ROLLUPS_BUDGET_BYTES = 256 * 1024 * 1024;
@@ -168,34 +168,54 @@ class Level {
     this.data.set(state, (this.length - 1) * STRIDE);
   }
 
-  /** Adds one write's states of one bucket, as ClickHouse's merge adds rows of a bucket. */
-  add(r: RollupRow): void {
+  /** Adds one write's states of one bucket (row `r` of `c`), as ClickHouse's merge adds rows of a bucket. */
+  add(c: RollupColumns, r: number): void {
     const d = this.data;
+    const bucket = c.bucket[r] as number;
     const last = this.length - 1;
-    const i = last < 0 || (d[last * STRIDE] as number) < r.bucket ? this.length : this.lowerBound(r.bucket);
-    const expires = Math.min(r.expires, MAX_DATETIME);
-    if (i < this.length && d[i * STRIDE] === r.bucket) {
+    const i = last < 0 || (d[last * STRIDE] as number) < bucket ? this.length : this.lowerBound(bucket);
+    const expires = Math.min(c.expires[r] as number, MAX_DATETIME);
+    const min = c.min[r] as number;
+    const max = c.max[r] as number;
+    const firstTs = c.firstTs[r] as number;
+    const firstValue = c.firstValue[r] as number;
+    const lastTs = c.lastTs[r] as number;
+    const lastValue = c.lastValue[r] as number;
+    if (i < this.length && d[i * STRIDE] === bucket) {
       const o = i * STRIDE;
       if (expires > (d[o + EXPIRES] as number)) d[o + EXPIRES] = expires;
-      d[o + COUNT] = (d[o + COUNT] as number) + r.count;
-      d[o + SUM] = (d[o + SUM] as number) + r.sum;
-      d[o + SUMSQ] = (d[o + SUMSQ] as number) + r.sumsq;
-      if (r.min < (d[o + MIN] as number)) d[o + MIN] = r.min;
-      if (r.max > (d[o + MAX] as number)) d[o + MAX] = r.max;
-      const firstTs = d[o + FIRST_TS] as number;
-      if (r.firstTs < firstTs || (r.firstTs === firstTs && r.firstValue < (d[o + FIRST_VALUE] as number))) {
-        d[o + FIRST_TS] = r.firstTs;
-        d[o + FIRST_VALUE] = r.firstValue;
+      d[o + COUNT] = (d[o + COUNT] as number) + (c.count[r] as number);
+      d[o + SUM] = (d[o + SUM] as number) + (c.sum[r] as number);
+      d[o + SUMSQ] = (d[o + SUMSQ] as number) + (c.sumsq[r] as number);
+      if (min < (d[o + MIN] as number)) d[o + MIN] = min;
+      if (max > (d[o + MAX] as number)) d[o + MAX] = max;
+      const heldFirst = d[o + FIRST_TS] as number;
+      if (firstTs < heldFirst || (firstTs === heldFirst && firstValue < (d[o + FIRST_VALUE] as number))) {
+        d[o + FIRST_TS] = firstTs;
+        d[o + FIRST_VALUE] = firstValue;
       }
-      const lastTs = d[o + LAST_TS] as number;
-      if (r.lastTs > lastTs || (r.lastTs === lastTs && r.lastValue > (d[o + LAST_VALUE] as number))) {
-        d[o + LAST_TS] = r.lastTs;
-        d[o + LAST_VALUE] = r.lastValue;
+      const heldLast = d[o + LAST_TS] as number;
+      if (lastTs > heldLast || (lastTs === heldLast && lastValue > (d[o + LAST_VALUE] as number))) {
+        d[o + LAST_TS] = lastTs;
+        d[o + LAST_VALUE] = lastValue;
       }
       return;
     }
     this.makeRoom(i);
-    this.data.set([r.bucket, expires, r.count, r.sum, r.min, r.max, r.sumsq, r.firstTs, r.firstValue, r.lastTs, r.lastValue], i * STRIDE);
+    // Slot by slot: no array per bucket on this path, which runs for every rollup row written.
+    const o = i * STRIDE;
+    const data = this.data;
+    data[o + BUCKET] = bucket;
+    data[o + EXPIRES] = expires;
+    data[o + COUNT] = c.count[r] as number;
+    data[o + SUM] = c.sum[r] as number;
+    data[o + MIN] = min;
+    data[o + MAX] = max;
+    data[o + SUMSQ] = c.sumsq[r] as number;
+    data[o + FIRST_TS] = firstTs;
+    data[o + FIRST_VALUE] = firstValue;
+    data[o + LAST_TS] = lastTs;
+    data[o + LAST_VALUE] = lastValue;
   }
 
   /**
@@ -430,7 +450,7 @@ export class HotRollups implements RollupWriteObserver {
     }
   }
 
-  written(metricIds: ReadonlySet<string>, rows: readonly RollupRow[] | null, emptyBefore: ReadonlySet<string>): void {
+  written(metricIds: ReadonlySet<string>, rows: RollupColumns | null, emptyBefore: ReadonlySet<string>): void {
     // 1. The flights end and the generations move first, whatever happens next: a load that
     //    started before this point must not be installed.
     const targets = new Map<string, Entry>();
@@ -458,12 +478,13 @@ export class HotRollups implements RollupWriteObserver {
     // 3. Add the rows to their entries (a write's rows come grouped by metric).
     let lastId = '';
     let entry: Entry | undefined;
-    for (const r of rows) {
-      if (r.metricId !== lastId) {
-        lastId = r.metricId;
-        entry = targets.get(r.metricId);
+    for (let i = 0; i < rows.length; i++) {
+      const id = rows.metricIds[i] as string;
+      if (id !== lastId) {
+        lastId = id;
+        entry = targets.get(id);
       }
-      entry?.level(r.granularity).add(r);
+      entry?.level(rows.granularity[i] as number).add(rows, i);
     }
     // 4. Account for the bytes, keep the new entries that fit, then keep to the budget.
     for (const [id, target] of targets) {

@@ -14,8 +14,8 @@
 import type { ArchivePolicy } from './archive-policies.ts';
 import type { ClickHouseDriver } from './driver.ts';
 import { DEDUP_WINDOW } from './schema/migrations/types.ts';
-import { FixedColumn, TimeValueColumn, uint32ArrayColumnOfRuns, type NativeBlock } from './native-block.ts';
-import type { RollupRow, RollupWriteObserver } from './rollup-rows.ts';
+import { FixedColumn, uint32ArrayColumnOfRuns, type NativeBlock } from './native-block.ts';
+import { RollupColumns, type RollupRow, type RollupWriteObserver } from './rollup-rows.ts';
 
 /** One accepted measure (the convenient form; the hot paths hand runs). */
 export interface MeasureRowInput {
@@ -66,13 +66,10 @@ function levels(policy: ArchivePolicy): PolicyLevels {
 
 /** One metric's rows at one level while a write is computed: the newest bucket, and a lookup built only when a run goes back in time. */
 interface LevelRows {
-  readonly rows: RollupRow[];
+  /** Indexes into the write's RollupColumns. */
+  readonly rows: number[];
   newest: number;
-  index: Map<number, RollupRow> | null;
-}
-
-function newRow(metricId: string, granularity: number, bucket: number, retention: number): RollupRow {
-  return { metricId, granularity, bucket, expires: bucket + retention, count: 0, sum: 0, min: Infinity, max: -Infinity, sumsq: 0, firstTs: Infinity, firstValue: 0, lastTs: -Infinity, lastValue: 0 };
+  index: Map<number, number> | null;
 }
 
 /**
@@ -80,8 +77,10 @@ function newRow(metricId: string, granularity: number, bucket: number, retention
  * add. A run usually goes forward in time, so a bucket is either the current one or a new
  * one past every bucket seen; only a run that goes back looks its bucket up.
  */
-export function computeRollupRows(runs: readonly MeasureRun[]): RollupRow[] {
-  const out: RollupRow[] = [];
+export function computeRollups(runs: readonly MeasureRun[]): RollupColumns {
+  let measures = 0;
+  for (const run of runs) measures += run.timestamps.length;
+  const out = new RollupColumns(Math.max(16, measures));
   const byMetric = new Map<string, LevelRows[]>();
   for (const run of runs) {
     const { granularities, retentions } = levels(run.policy);
@@ -96,47 +95,55 @@ export function computeRollupRows(runs: readonly MeasureRun[]): RollupRow[] {
       const g = granularities[l] as number;
       const retention = retentions[l] as number;
       const level = perLevel[l] as LevelRows;
-      let row: RollupRow | undefined;
+      let row = -1;
+      let rowBucket = Number.NaN;
       for (let i = 0; i < n; i++) {
         const t = timestamps[i] as number;
         const v = values[i] as number;
         const bucket = Math.floor(Math.floor(t / 1_000_000) / g) * g;
-        if (row === undefined || row.bucket !== bucket) {
+        if (bucket !== rowBucket) {
           if (bucket > level.newest) {
-            row = newRow(run.metricId, g, bucket, retention);
+            row = out.add(run.metricId, g, bucket, bucket + retention);
             level.rows.push(row);
             level.index?.set(bucket, row);
             level.newest = bucket;
-            out.push(row);
           } else {
-            if (level.index === null) level.index = new Map(level.rows.map((r) => [r.bucket, r]));
-            row = level.index.get(bucket);
-            if (row === undefined) {
-              row = newRow(run.metricId, g, bucket, retention);
+            if (level.index === null) level.index = new Map(level.rows.map((r) => [out.bucket[r] as number, r]));
+            const found = level.index.get(bucket);
+            if (found === undefined) {
+              row = out.add(run.metricId, g, bucket, bucket + retention);
               level.rows.push(row);
               level.index.set(bucket, row);
-              out.push(row);
-            }
+            } else row = found;
           }
+          rowBucket = bucket;
         }
-        row.count++;
-        row.sum += v;
-        row.sumsq += v * v;
-        if (v < row.min) row.min = v;
-        if (v > row.max) row.max = v;
+        out.count[row] = (out.count[row] as number) + 1;
+        out.sum[row] = (out.sum[row] as number) + v;
+        out.sumsq[row] = (out.sumsq[row] as number) + v * v;
+        if (v < (out.min[row] as number)) out.min[row] = v;
+        if (v > (out.max[row] as number)) out.max[row] = v;
         // Ties on time: the smaller value first, the larger last.
-        if (t < row.firstTs || (t === row.firstTs && v < row.firstValue)) {
-          row.firstTs = t;
-          row.firstValue = v;
+        const firstTs = out.firstTs[row] as number;
+        if (t < firstTs || (t === firstTs && v < (out.firstValue[row] as number))) {
+          out.firstTs[row] = t;
+          out.firstValue[row] = v;
         }
-        if (t > row.lastTs || (t === row.lastTs && v > row.lastValue)) {
-          row.lastTs = t;
-          row.lastValue = v;
+        const lastTs = out.lastTs[row] as number;
+        if (t > lastTs || (t === lastTs && v > (out.lastValue[row] as number))) {
+          out.lastTs[row] = t;
+          out.lastValue[row] = v;
         }
       }
     }
   }
   return out;
+}
+
+/** The rows of `runs` as objects (tests; the writers use computeRollups). */
+export function computeRollupRows(runs: readonly MeasureRun[]): RollupRow[] {
+  const columns = computeRollups(runs);
+  return Array.from({ length: columns.length }, (_, i) => columns.row(i));
 }
 
 /** The `measures` block of the runs. */
@@ -176,34 +183,28 @@ export function measuresBlock(runs: readonly MeasureRun[]): NativeBlock {
   };
 }
 
+/** A Float64 column as its bytes, without a copy (the first `n` values). */
+const float64Bytes = (values: Float64Array, n: number): Buffer => Buffer.from(values.buffer, values.byteOffset, n * 8);
+
 /** The `rollups` block of the rows (first and last as (time, value) tuples, migration 9). */
-export function rollupsBlock(rows: readonly RollupRow[]): NativeBlock {
+export function rollupsBlock(rows: RollupColumns): NativeBlock {
   const n = rows.length;
   const metric = new FixedColumn(n, 16);
   const granularity = new FixedColumn(n, 4);
   const bucket = new FixedColumn(n, 4);
   const expires = new FixedColumn(n, 4);
   const count = new FixedColumn(n, 8);
-  const sum = new FixedColumn(n, 8);
-  const min = new FixedColumn(n, 8);
-  const max = new FixedColumn(n, 8);
-  const sumsq = new FixedColumn(n, 8);
-  const first = new TimeValueColumn(n);
-  const last = new TimeValueColumn(n);
+  const firstTs = new FixedColumn(n, 8);
+  const lastTs = new FixedColumn(n, 8);
   for (let i = 0; i < n; i++) {
-    const r = rows[i] as RollupRow;
-    metric.uuid(i, r.metricId);
-    granularity.uint32(i, r.granularity);
-    bucket.uint32(i, r.bucket);
+    metric.uuid(i, rows.metricIds[i] as string);
+    granularity.uint32(i, rows.granularity[i] as number);
+    bucket.uint32(i, rows.bucket[i] as number);
     // DateTime ends in 2106; retention is capped below that (archive-policies.ts).
-    expires.uint32(i, Math.min(r.expires, 0xffff_ffff));
-    count.int64(i, r.count);
-    sum.float64(i, r.sum);
-    min.float64(i, r.min);
-    max.float64(i, r.max);
-    sumsq.float64(i, r.sumsq);
-    first.set(i, r.firstTs, r.firstValue);
-    last.set(i, r.lastTs, r.lastValue);
+    expires.uint32(i, Math.min(rows.expires[i] as number, 0xffff_ffff));
+    count.int64(i, rows.count[i] as number);
+    firstTs.int64(i, rows.firstTs[i] as number);
+    lastTs.int64(i, rows.lastTs[i] as number);
   }
   return {
     rows: n,
@@ -213,12 +214,13 @@ export function rollupsBlock(rows: readonly RollupRow[]): NativeBlock {
       { name: 'bucket', type: "DateTime('UTC')", data: bucket.data },
       { name: 'expires', type: "DateTime('UTC')", data: expires.data },
       { name: 'count', type: 'UInt64', data: count.data },
-      { name: 'sum', type: 'Float64', data: sum.data },
-      { name: 'min', type: 'Float64', data: min.data },
-      { name: 'max', type: 'Float64', data: max.data },
-      { name: 'sumsq', type: 'Float64', data: sumsq.data },
-      { name: 'first_measure', type: "Tuple(DateTime64(6, 'UTC'), Float64)", data: first.data },
-      { name: 'last_measure', type: "Tuple(DateTime64(6, 'UTC'), Float64)", data: last.data },
+      { name: 'sum', type: 'Float64', data: float64Bytes(rows.sum, n) },
+      { name: 'min', type: 'Float64', data: float64Bytes(rows.min, n) },
+      { name: 'max', type: 'Float64', data: float64Bytes(rows.max, n) },
+      { name: 'sumsq', type: 'Float64', data: float64Bytes(rows.sumsq, n) },
+      // A Tuple(DateTime64(6), Float64) column: every time, then every value.
+      { name: 'first_measure', type: "Tuple(DateTime64(6, 'UTC'), Float64)", data: [firstTs.data, float64Bytes(rows.firstValue, n)] },
+      { name: 'last_measure', type: "Tuple(DateTime64(6, 'UTC'), Float64)", data: [lastTs.data, float64Bytes(rows.lastValue, n)] },
     ],
   };
 }
@@ -249,9 +251,9 @@ export const runsOfRows = (rows: readonly MeasureRowInput[]): MeasureRun[] => ro
  * Inserts the measures and their rollups (both under `dedupToken`), telling the observer.
  * Resolves once both are stored; on a rejection the caller retries with the same token.
  */
-export async function insertMeasureRuns(store: ClickHouseDriver, runs: readonly MeasureRun[], options: MeasureInsertOptions): Promise<RollupRow[]> {
-  if (runs.every((r) => r.timestamps.length === 0)) return [];
-  const rollups = computeRollupRows(runs);
+export async function insertMeasureRuns(store: ClickHouseDriver, runs: readonly MeasureRun[], options: MeasureInsertOptions): Promise<RollupColumns> {
+  if (runs.every((r) => r.timestamps.length === 0)) return new RollupColumns(1);
+  const rollups = computeRollups(runs);
   const observer = options.observer ?? null;
   const metricIds = observer ? new Set(runs.map((r) => r.metricId)) : new Set<string>();
   observer?.writing(metricIds);
@@ -271,6 +273,6 @@ export async function insertMeasureRuns(store: ClickHouseDriver, runs: readonly 
 }
 
 /** {@link insertMeasureRuns} for measures given one by one. */
-export function insertMeasureRows(store: ClickHouseDriver, rows: readonly MeasureRowInput[], options: MeasureInsertOptions): Promise<RollupRow[]> {
+export function insertMeasureRows(store: ClickHouseDriver, rows: readonly MeasureRowInput[], options: MeasureInsertOptions): Promise<RollupColumns> {
   return insertMeasureRuns(store, runsOfRows(rows), options);
 }

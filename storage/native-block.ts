@@ -10,10 +10,7 @@
  * - UUID: the high then the low 64 bits, each little-endian (not the text's byte order);
  * - Array(UInt32): every row's end offset (UInt64, cumulative), then all the elements;
  * - Tuple(DateTime64(6, 'UTC'), Float64): the tuple's element columns one after the other
- *   (every time, then every value): a TimeValueColumn;
- * - AggregateFunction(argMin|argMax, Float64, DateTime64(6, 'UTC')): per row the state the
- *   engine stores, `[1][value Float64][1][time Int64]` (a flag before each of the argument
- *   and the key). Parts on disk keep this layout, so it cannot change between versions.
+ *   (every time, then every value).
  */
 
 export type NativeColumnType =
@@ -24,8 +21,6 @@ export type NativeColumnType =
   | "DateTime64(6, 'UTC')"
   | 'UUID'
   | 'Array(UInt32)'
-  | "AggregateFunction(argMin, Float64, DateTime64(6, 'UTC'))"
-  | "AggregateFunction(argMax, Float64, DateTime64(6, 'UTC'))"
   | "Tuple(DateTime64(6, 'UTC'), Float64)";
 
 export interface NativeColumn {
@@ -67,11 +62,6 @@ export function nativeBlockPieces(block: NativeBlock): Buffer[] {
     else parts.push(...(column.data as readonly Buffer[]));
   }
   return parts;
-}
-
-/** The bytes of a block, in one buffer. */
-export function encodeNativeBlock(block: NativeBlock): Buffer {
-  return Buffer.concat(nativeBlockPieces(block));
 }
 
 /** The `(a, b, c)` column list of an INSERT of the block. */
@@ -158,33 +148,6 @@ export class FixedColumn {
     this.u32[at + 2] = words[2] as number;
     this.u32[at + 3] = words[3] as number;
   }
-  /** An argMin/argMax(Float64, DateTime64(6)) state: value and time, each flagged present. */
-  argState(row: number, value: number, micros: number): void {
-    const at = row * 18;
-    this.data[at] = 1;
-    this.data.writeDoubleLE(value, at + 1);
-    this.data[at + 9] = 1;
-    const high = Math.floor(micros / 0x1_0000_0000);
-    this.data.writeUInt32LE(micros - high * 0x1_0000_0000, at + 10);
-    this.data.writeInt32LE(high, at + 14);
-  }
-}
-
-/** A Tuple(DateTime64(6), Float64) column: the times, then the values. */
-export class TimeValueColumn {
-  private readonly times: FixedColumn;
-  private readonly values: FixedColumn;
-  constructor(readonly rows: number) {
-    this.times = new FixedColumn(rows, 8);
-    this.values = new FixedColumn(rows, 8);
-  }
-  set(row: number, micros: number, value: number): void {
-    this.times.int64(row, micros);
-    this.values.float64(row, value);
-  }
-  get data(): readonly Buffer[] {
-    return [this.times.data, this.values.data];
-  }
 }
 
 /** An Array(UInt32) column of runs of rows that share one array each: `[rows, array]` pairs. */
@@ -210,21 +173,4 @@ export function uint32ArrayColumnOfRuns(runs: ReadonlyArray<readonly [number, re
     }
   }
   return [Buffer.from(offsetsMemory), Buffer.from(elements.buffer, elements.byteOffset, elements.byteLength)];
-}
-
-/** An Array(UInt32) column where many rows share one of a few arrays (the policy levels). */
-export function uint32ArrayColumn(values: readonly (readonly number[])[]): Buffer {
-  let total = 0;
-  for (const v of values) total += v.length;
-  const offsets = Buffer.allocUnsafe(values.length * 8);
-  const elements = Buffer.allocUnsafe(total * 4);
-  let end = 0;
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i] as readonly number[];
-    for (let j = 0; j < v.length; j++) elements.writeUInt32LE(v[j] as number, (end + j) * 4);
-    end += v.length;
-    offsets.writeUInt32LE(end % 0x1_0000_0000, i * 8);
-    offsets.writeUInt32LE(Math.floor(end / 0x1_0000_0000), i * 8 + 4);
-  }
-  return Buffer.concat([offsets, elements]);
 }

@@ -72,7 +72,24 @@ export function metricDetailView(row: MetricRow, policy: ArchivePolicy, resource
 export const pythonFloat = (n: number): string => (Number.isInteger(n) ? `${n}.0` : String(n));
 
 /** A bucket start as Gnocchi prints it: ISO 8601 with `+00:00`, fractions only when there are some. */
-export const isoBucket = (ms: number): string => new Date(ms).toISOString().replace(/\.000Z$/, '+00:00').replace(/Z$/, '+00:00');
+const formattedBuckets = new Map<number, string>();
+const FORMATTED_BUCKETS_LIMIT = 200_000;
+
+/**
+ * A bucket's time as Gnocchi writes it (`2026-01-01T00:00:00+00:00`, milliseconds only when
+ * there are some). Runs for every point of every answer, and the same buckets come back
+ * read after read: kept, up to a bound.
+ */
+export function isoBucket(ms: number): string {
+  let text = formattedBuckets.get(ms);
+  if (text !== undefined) return text;
+  const iso = new Date(ms).toISOString();
+  // `YYYY-MM-DDTHH:MM:SS.mmmZ`; years past 9999 take the extended form, which the replaces handle.
+  text = iso.length === 24 ? `${iso.slice(0, ms % 1000 === 0 ? 19 : 23)}+00:00` : iso.replace(/\.000Z$/, '+00:00').replace(/Z$/, '+00:00');
+  if (formattedBuckets.size >= FORMATTED_BUCKETS_LIMIT) formattedBuckets.clear();
+  formattedBuckets.set(ms, text);
+  return text;
+}
 
 export function resourceView(row: ResourceRow, metrics: ReadonlyArray<Pick<MetricRow, 'id' | 'name'>>) {
   const attributes = JSON.parse(row.attributes || '{}') as Record<string, unknown>;
