@@ -17,6 +17,11 @@ export interface SimulateOptions {
   days: number;
   seed: number;
   tenants: number;
+  /**
+   * When the warped history ends (Unix ms; default: now). The seeded tenants follow the
+   * time of day, so a fixed end (a midnight, say) gives the same history on every run.
+   */
+  endMs?: number;
 }
 
 export function parseSimulateOptions(values: { days?: string; seed?: string; tenants?: string }, defaults: SimulateOptions): SimulateOptions {
@@ -75,7 +80,7 @@ export async function warp(platform: Platform, clock: WarpClock, options: Simula
       adminPassword: platform.adminPassword,
     },
   );
-  const endMs = Date.now();
+  const endMs = options.endMs ?? Date.now();
   const startMs = endMs - options.days * DAY_MS;
   const summary = options.days > 0 ? await simulator.run(startMs, endMs) : { steps: 0, serversCreated: 0, serversDeleted: 0, resizes: 0, failedLogins: 0, quotaRefusals: 0, apiErrors: 0 };
   // The last hours settle on the warped clock before it goes back to real time.
