@@ -118,15 +118,8 @@ export function isMeasureBatchRefusal(result: MeasureBatch | MeasureBatchRefusal
   return (result as MeasureBatchRefusal).code !== undefined;
 }
 
-/** How many measures a batch carries. */
-export function measureCount(batch: MeasureBatch): number {
-  let n = 0;
-  for (const s of batch.series) n += s.timestamps.length;
-  return n;
-}
-
 /** Unix microseconds of an ISO 8601 time, keeping the fraction's microseconds (Date.parse keeps milliseconds). */
-export function isoMicros(iso: string): number {
+export function microsOfIso(iso: string): number {
   const ms = Date.parse(iso);
   if (Number.isNaN(ms)) throw new RangeError(`not an ISO 8601 time: ${JSON.stringify(iso)}`);
   const fraction = /\.(\d+)/.exec(iso)?.[1] ?? '';
@@ -149,7 +142,7 @@ export function samplesAsMeasureBatch(samples: readonly Sample[], id: string): M
       one = { name: s.name, type: s.type, unit: s.unit, resource_id: s.resource_id, project_id: s.project_id, user_id: s.user_id, source: s.source, resource_metadata: s.resource_metadata, timestamps: [], volumes: [] };
       series.set(key, one);
     }
-    one.timestamps.push(isoMicros(s.timestamp));
+    one.timestamps.push(microsOfIso(s.timestamp));
     one.volumes.push(s.volume);
   }
   return { id, series: [...series.values()] };

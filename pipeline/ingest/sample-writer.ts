@@ -37,7 +37,7 @@ function missingFrom(ids: Iterable<string>, known: ReadonlyMap<string, number>):
 }
 
 /** ISO 8601 of Unix microseconds, keeping the microseconds (the resource index reads them). */
-function isoMicros(micros: number): string {
+function isoOfMicros(micros: number): string {
   const ms = Math.floor(micros / 1000);
   const iso = new Date(ms).toISOString();
   return `${iso.slice(0, 23)}${String(micros - ms * 1000).padStart(3, '0')}+00:00`;
@@ -220,7 +220,7 @@ export function createSampleWriter(config: SampleWriterConfig, deps: SampleWrite
           user_id: series.user_id,
           project_id: series.project_id,
           resource_id: series.resource_id,
-          timestamp: isoMicros(timestamps[earliest] as number),
+          timestamp: isoOfMicros(timestamps[earliest] as number),
           resource_metadata: series.resource_metadata,
           source: series.source,
           message_id: batch.id,
