@@ -99,7 +99,7 @@ describe.runIf(kafka.run)('pipeline crash, Kafka restart and ClickHouse outage',
 
     // The measures, and what every 5-minute bucket of every metric must hold at the end:
     // even resources as one signed sample per measure, odd ones as measure batches of
-    // BATCH_POINTS consecutive measures (cumulus.measure-batches).
+    // BATCH_POINTS consecutive measures (cumulus.measure-batches; both wire formats).
     const start = Math.floor((Date.now() - 2 * 86_400_000) / 86_400_000) * 86_400_000;
     const records: Array<{ at: number; resource: string; topic: string; value: Buffer }> = [];
     const expected = new Map<string, Map<number, Expected>>();
@@ -108,7 +108,7 @@ describe.runIf(kafka.run)('pipeline crash, Kafka restart and ClickHouse outage',
       const resourceId = `${runId}-vm-${r}`;
       const buckets = new Map<number, Expected>();
       expected.set(metricId(resourceId, 'fault.gauge'), buckets);
-      let series: MeasureSeries | null = null;
+      let series: (MeasureSeries & { timestamps: number[]; volumes: number[] }) | null = null;
       for (let p = 0; p < POINTS; p++) {
         const ts = start + p * 60_000;
         const value = valueOf(r, p);
@@ -128,7 +128,7 @@ describe.runIf(kafka.run)('pipeline crash, Kafka restart and ClickHouse outage',
           series.timestamps.push(ts * 1000);
           series.volumes.push(value);
           if (series.timestamps.length === BATCH_POINTS || p === POINTS - 1) {
-            (records[records.length - 1] as { value: Buffer }).value = encodeMeasureBatch({ id: randomUUID(), series: [series] }, SECRET);
+            (records[records.length - 1] as { value: Buffer }).value = encodeMeasureBatch({ id: randomUUID(), series: [series] }, SECRET, r % 4 === 1 ? 'json' : 'binary');
             series = null;
           }
         }

@@ -1,4 +1,4 @@
-import { ConfigError, TOPICS, decodeMeasureBatch, errorMessage, isMeasureBatchRefusal, metricId, refusedByReason, type Clock, type ComponentTelemetry, type DeadLetter, type Lifecycle, type Logger, type MeasureBatch, type MeasureSeries, type Sample, type Stream, type StreamBatch, type StreamConsumerHandle } from '../../core/index.ts';
+import { ConfigError, TOPICS, decodeMeasureBatch, errorMessage, isMeasureBatchRefusal, metricId, refusedByReason, type Clock, type ComponentTelemetry, type DeadLetter, type Lifecycle, type Logger, type DecodedMeasureBatch, type DecodedMeasureSeries, type Sample, type Stream, type StreamBatch, type StreamConsumerHandle } from '../../core/index.ts';
 import { insertMeasureRuns, maxBlockSize, recordMeasureRefusals, selectNewestMeasureTimes, type ArchivePolicy, type ClickHouseDriver, type MeasureRun, type NewestMeasureTimeRow, type RollupWriteObserver } from '../../storage/index.ts';
 import { MEASURE_BEFORE_BACK_WINDOW, applyBackWindow, oldestAcceptedMs, type BackWindowMeasure } from './back-window.ts';
 import { writePlannedChunks, type PlannedChunk } from './batch-plans.ts';
@@ -47,7 +47,7 @@ function isoOfMicros(micros: number): string {
  * A series' measures with one value per time (a time given twice keeps its last value, as
  * Gnocchi's batch writes do). Most series arrive in strictly increasing time: kept as they are.
  */
-function lastValuePerTime(series: MeasureSeries): { timestamps: readonly number[]; volumes: readonly number[] } {
+function lastValuePerTime(series: DecodedMeasureSeries): { timestamps: Float64Array; volumes: Float64Array } {
   const { timestamps, volumes } = series;
   let increasing = true;
   for (let j = 1; j < timestamps.length && increasing; j++) increasing = (timestamps[j] as number) > (timestamps[j - 1] as number);
@@ -57,7 +57,7 @@ function lastValuePerTime(series: MeasureSeries): { timestamps: readonly number[
     byTime.delete(timestamps[j] as number);
     byTime.set(timestamps[j] as number, volumes[j] as number);
   }
-  const times = [...byTime.keys()].sort((x, y) => x - y);
+  const times = Float64Array.from(byTime.keys()).sort();
   return { timestamps: times, volumes: times.map((t) => byTime.get(t) as number) };
 }
 
@@ -189,13 +189,13 @@ export function createSampleWriter(config: SampleWriterConfig, deps: SampleWrite
     const refuse = (offset: string, payload: Buffer, code: string, reason: string) =>
       dead.push({ stage: 'pipeline', code, reason, origin: { topic, partition, offset }, payload_base64: payload.toString('base64'), refused_at: deps.clock.now().toISOString() });
     interface Work {
-      batch: MeasureBatch;
-      series: MeasureSeries;
+      batch: DecodedMeasureBatch;
+      series: DecodedMeasureSeries;
       offset: string;
       metricId: string;
       policy: ArchivePolicy;
-      timestamps: readonly number[];
-      volumes: readonly number[];
+      timestamps: Float64Array;
+      volumes: Float64Array;
     }
     const work: Work[] = [];
     const indexed: Sample[] = [];
@@ -251,8 +251,8 @@ export function createSampleWriter(config: SampleWriterConfig, deps: SampleWrite
         if (t < barMicros) {
           // The first refusal: the series is copied from here on without its refused measures.
           if (keptTimes === null) {
-            keptTimes = w.timestamps.slice(0, j);
-            keptVolumes = w.volumes.slice(0, j);
+            keptTimes = Array.from(w.timestamps.subarray(0, j));
+            keptVolumes = Array.from(w.volumes.subarray(0, j));
           }
           refusedTimes.push(t);
           refusedVolumes.push(w.volumes[j] as number);
