@@ -152,12 +152,17 @@ class Level {
     return lo;
   }
 
+  /** Room for `more` buckets past the current ones (a write's rows of this level are counted first: one growth, not one per doubling). */
+  reserve(more: number): void {
+    const needed = (this.length + more) * STRIDE;
+    if (needed <= this.data.length) return;
+    const grown = new Float64Array(Math.max(needed, this.data.length * 2));
+    grown.set(this.data.subarray(0, this.length * STRIDE));
+    this.data = grown;
+  }
+
   private makeRoom(at: number): void {
-    if ((this.length + 1) * STRIDE > this.data.length) {
-      const grown = new Float64Array(this.data.length * 2);
-      grown.set(this.data.subarray(0, this.length * STRIDE));
-      this.data = grown;
-    }
+    this.reserve(1);
     if (at < this.length) this.data.copyWithin((at + 1) * STRIDE, at * STRIDE, this.length * STRIDE);
     this.length++;
   }
@@ -475,16 +480,20 @@ export class HotRollups implements RollupWriteObserver {
       } else this.taint(id);
     }
     if (rows === null || targets.size === 0) return;
-    // 3. Add the rows to their entries (a write's rows come grouped by metric).
-    let lastId = '';
-    let entry: Entry | undefined;
-    for (let i = 0; i < rows.length; i++) {
+    // 3. Add the rows to their entries: a write's rows come grouped by metric, and within a
+    //    metric by granularity, so each group is one level's rows.
+    for (let i = 0; i < rows.length; ) {
       const id = rows.metricIds[i] as string;
-      if (id !== lastId) {
-        lastId = id;
-        entry = targets.get(id);
+      const granularity = rows.granularity[i] as number;
+      let end = i + 1;
+      while (end < rows.length && rows.metricIds[end] === id && rows.granularity[end] === granularity) end++;
+      const entry = targets.get(id);
+      if (entry !== undefined) {
+        const level = entry.level(granularity);
+        level.reserve(end - i);
+        for (let r = i; r < end; r++) level.add(rows, r);
       }
-      entry?.level(rows.granularity[i] as number).add(rows, i);
+      i = end;
     }
     // 4. Account for the bytes, keep the new entries that fit, then keep to the budget.
     for (const [id, target] of targets) {

@@ -95,13 +95,16 @@ export function computeRollups(runs: readonly MeasureRun[]): RollupColumns {
       const g = granularities[l] as number;
       const retention = retentions[l] as number;
       const level = perLevel[l] as LevelRows;
+      const gMicros = g * 1_000_000;
       let row = -1;
-      let rowBucket = Number.NaN;
+      // The current row's bucket as [from, to) in microseconds: a measure inside it needs no division.
+      let rowFrom = Infinity;
+      let rowTo = -Infinity;
       for (let i = 0; i < n; i++) {
         const t = timestamps[i] as number;
         const v = values[i] as number;
-        const bucket = Math.floor(Math.floor(t / 1_000_000) / g) * g;
-        if (bucket !== rowBucket) {
+        if (t < rowFrom || t >= rowTo) {
+          const bucket = Math.floor(Math.floor(t / 1_000_000) / g) * g;
           if (bucket > level.newest) {
             row = out.add(run.metricId, g, bucket, bucket + retention);
             level.rows.push(row);
@@ -116,7 +119,8 @@ export function computeRollups(runs: readonly MeasureRun[]): RollupColumns {
               level.index.set(bucket, row);
             } else row = found;
           }
-          rowBucket = bucket;
+          rowFrom = bucket * 1_000_000;
+          rowTo = rowFrom + gMicros;
         }
         out.count[row] = (out.count[row] as number) + 1;
         out.sum[row] = (out.sum[row] as number) + v;
@@ -163,12 +167,11 @@ export function measuresBlock(runs: readonly MeasureRun[]): NativeBlock {
     const count = timestamps.length;
     granularities.push([count, l.granularities]);
     retentions.push([count, l.retentions]);
-    for (let j = 0; j < count; j++, i++) {
-      metric.uuid(i, run.metricId);
-      ts.int64(i, timestamps[j] as number);
-      value.float64(i, values[j] as number);
-      sample.uuid(i, run.sampleId);
-    }
+    metric.uuidRun(i, count, run.metricId);
+    sample.uuidRun(i, count, run.sampleId);
+    value.float64s(i, values);
+    for (let j = 0; j < count; j++) ts.int64(i + j, timestamps[j] as number);
+    i += count;
   }
   return {
     rows: n,
@@ -196,8 +199,15 @@ export function rollupsBlock(rows: RollupColumns): NativeBlock {
   const count = new FixedColumn(n, 8);
   const firstTs = new FixedColumn(n, 8);
   const lastTs = new FixedColumn(n, 8);
+  for (let i = 0; i < n; ) {
+    // The rows come in runs of one metric: each run's id is written in one go.
+    const id = rows.metricIds[i] as string;
+    let end = i + 1;
+    while (end < n && rows.metricIds[end] === id) end++;
+    metric.uuidRun(i, end - i, id);
+    i = end;
+  }
   for (let i = 0; i < n; i++) {
-    metric.uuid(i, rows.metricIds[i] as string);
     granularity.uint32(i, rows.granularity[i] as number);
     bucket.uint32(i, rows.bucket[i] as number);
     // DateTime ends in 2106; retention is capped below that (archive-policies.ts).

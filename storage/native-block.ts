@@ -140,6 +140,27 @@ export class FixedColumn {
   float64(row: number, value: number): void {
     (this.f64 as Float64Array)[row] = value;
   }
+  /** The same UUID in `count` rows from `row` on (a run of one metric's measures). */
+  uuidRun(row: number, count: number, id: string): void {
+    const words = uuidAsWords(id);
+    const w0 = words[0] as number;
+    const w1 = words[1] as number;
+    const w2 = words[2] as number;
+    const w3 = words[3] as number;
+    const u32 = this.u32;
+    for (let at = row * 4, end = (row + count) * 4; at < end; at += 4) {
+      u32[at] = w0;
+      u32[at + 1] = w1;
+      u32[at + 2] = w2;
+      u32[at + 3] = w3;
+    }
+  }
+  /** `values` (Float64) from `row` on: one copy when they are a Float64Array already. */
+  float64s(row: number, values: ArrayLike<number>): void {
+    const f64 = this.f64 as Float64Array;
+    if (values instanceof Float64Array) f64.set(values, row);
+    else for (let j = 0; j < values.length; j++) f64[row + j] = values[j] as number;
+  }
   uuid(row: number, id: string): void {
     const words = uuidAsWords(id);
     const at = row * 4;
@@ -165,12 +186,14 @@ export function uint32ArrayColumnOfRuns(runs: ReadonlyArray<readonly [number, re
   let end = 0;
   for (const [n, v] of runs) {
     const width = v.length;
-    for (let i = 0; i < n; i++, row++) {
-      for (let j = 0; j < width; j++) elements[end + j] = v[j] as number;
-      end += width;
-      // UInt64 offsets: the low word (the high one stays 0 below 2^32 elements).
-      offsets[row * 2] = end;
+    // The run's elements: its array once, then doubled in place (native copies, not a loop per row).
+    if (n > 0 && width > 0) {
+      elements.set(v, end);
+      for (let filled = width; filled < n * width; filled *= 2) elements.copyWithin(end + filled, end, end + Math.min(filled, n * width - filled));
     }
+    // UInt64 offsets: the low word (the high one stays 0 below 2^32 elements).
+    for (let i = 0; i < n; i++, row++) offsets[row * 2] = end + (i + 1) * width;
+    end += n * width;
   }
   return [Buffer.from(offsetsMemory), Buffer.from(elements.buffer, elements.byteOffset, elements.byteLength)];
 }
