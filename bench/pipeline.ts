@@ -7,6 +7,7 @@ import { createResourceIndex, createSampleWriter } from '../pipeline/index.ts';
 import { ArchivePolicyResolver, BUILTIN_ARCHIVE_POLICIES, createChdbDriver, HotRollups, migrate, selectCrossMetricAggregate, selectMeasures, type ArchivePolicy, type ClickHouseDriver } from '../storage/index.ts';
 import { benchGnocchi, GNOCCHI_PEER, gnocchiAvailability, startGnocchi, stopGnocchi, type GnocchiFigures } from './gnocchi-peer.ts';
 import { progress, type BenchRow } from './report.ts';
+import { cpuSnapshot, cpuSpent, type CpuSnapshot } from './thread-cpu.ts';
 
 /** One ingestion shape: so many metrics, each with so many measures 60 s apart. */
 export interface PipelineShape {
@@ -20,6 +21,8 @@ export interface PipelineFigures {
   /** Measures per second, timed as `timing` says, until every measure is in ClickHouse with its rollups. */
   measuresPerSecond: number;
   seconds: number;
+  /** CPU seconds per kind of thread over the same span (bench/thread-cpu.ts), as text. */
+  cpu: string;
 }
 
 /**
@@ -103,6 +106,7 @@ export async function benchPipeline(brokers: readonly string[], shape: PipelineS
     const hot = new HotRollups();
     // The writer's stream, noting when its first batch arrives.
     let firstBatchAt = 0;
+    let cpuAtStart: CpuSnapshot = new Map();
     const watched: Stream = {
       kind: stream.kind,
       start: () => stream.start(),
@@ -111,7 +115,10 @@ export async function benchPipeline(brokers: readonly string[], shape: PipelineS
       subscribe: (subscription, consumer) =>
         stream.subscribe(subscription, {
           consume: (batch) => {
-            if (firstBatchAt === 0) firstBatchAt = performance.now();
+            if (firstBatchAt === 0) {
+              firstBatchAt = performance.now();
+              if (timing === 'waiting-in-kafka') cpuAtStart = cpuSnapshot();
+            }
             return consumer.consume(batch);
           },
         }),
@@ -200,6 +207,7 @@ export async function benchPipeline(brokers: readonly string[], shape: PipelineS
         await new Promise((r) => setTimeout(r, 100));
       }
       extra = 1;
+      cpuAtStart = cpuSnapshot();
       started = performance.now();
       await sendAll();
     }
@@ -212,8 +220,10 @@ export async function benchPipeline(brokers: readonly string[], shape: PipelineS
       progress(`  ours ${shape.metrics}x${shape.points} stored (${timing})`, Math.max(0, Math.min(stored - extra, total)), total);
     }
     const seconds = (performance.now() - started) / 1000;
+    const cpu = cpuSpent(cpuAtStart, cpuSnapshot());
     await writer.stop();
-    const ingest = { shape, timing, measuresPerSecond: total / seconds, seconds };
+    const ingest = { shape, timing, measuresPerSecond: total / seconds, seconds, cpu };
+    process.stderr.write(`  ours ${shape.metrics}x${shape.points} (${timing}): ${Math.round(ingest.measuresPerSecond).toLocaleString('en-US')} measures/s, ${seconds.toFixed(2)} s; CPU over that span: ${cpu}\n`);
     if (!withReads) return { ingest, reads: null };
 
     // 4. reads: one metric's day at 60 s, then the mean across all the metrics.
