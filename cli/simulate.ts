@@ -22,6 +22,12 @@ export interface SimulateOptions {
    * time of day, so a fixed end (a midnight, say) gives the same history on every run.
    */
   endMs?: number;
+  /**
+   * Rate each settled hour as the warp goes, as `cumulus up`'s schedule would (default
+   * true). A warp that only needs the history (the capacity forecasts' test) skips it: the
+   * rating of an hour costs more than the hour's simulation.
+   */
+  rate?: boolean;
 }
 
 export function parseSimulateOptions(values: { days?: string; seed?: string; tenants?: string }, defaults: SimulateOptions): SimulateOptions {
@@ -73,7 +79,7 @@ export async function warp(platform: Platform, clock: WarpClock, options: Simula
         // Placement's inventories and usages once an hour too: the capacity forecasts read hourly means.
         await platform.placementPollster?.poll();
         // Rate as the hours go by, as `cumulus up`'s schedule would: each settled hour once.
-        await rate(end.getTime());
+        if (options.rate !== false) await rate(end.getTime());
       },
       onProgress: progressBar(`simulating ${options.days} day(s)`),
       logger,
@@ -86,7 +92,7 @@ export async function warp(platform: Platform, clock: WarpClock, options: Simula
   // The last hours settle on the warped clock before it goes back to real time.
   if (options.days > 0) {
     await platform.drain(120_000);
-    await rate(endMs);
+    if (options.rate !== false) await rate(endMs);
   }
   clock.reset();
   return { simulator, summary, startMs, rating };
