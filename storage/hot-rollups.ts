@@ -480,8 +480,9 @@ export class HotRollups implements RollupWriteObserver {
       } else this.taint(id);
     }
     if (rows === null || targets.size === 0) return;
-    // 3. Add the rows to their entries: a write's rows come grouped by metric, and within a
-    //    metric by granularity, so each group is one level's rows.
+    // 3. Add the rows to their entries, a run of consecutive rows of one metric and
+    //    granularity at a time (what computeRollups writes, one run's level after another):
+    //    the level makes room for the run once.
     for (let i = 0; i < rows.length; ) {
       const id = rows.metricIds[i] as string;
       const granularity = rows.granularity[i] as number;
